@@ -1,0 +1,194 @@
+//! Verified claims, email syntax and the email-domain allow-list.
+
+/// The claims of a verified token, borrowed from the caller's scratch buffer.
+///
+/// Strings are unescaped (`"Jos\u00e9"` becomes `José`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claims<'a> {
+    /// The user's display name, if the token has one.
+    pub name: Option<&'a str>,
+    /// The user's email address (syntax checked). Always `Some` unless the verifier's policy
+    /// makes email optional and no allow-list is set.
+    pub email: Option<&'a str>,
+    /// Issued-at, unix seconds.
+    pub iat: u64,
+    /// The token's unique id.
+    pub jti: &'a str,
+    /// Expiry, unix seconds, if present (a fractional value is rounded up).
+    pub exp: Option<u64>,
+    /// Not-before, unix seconds, if present (a fractional value is rounded up).
+    pub nbf: Option<u64>,
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Claims<'_> {
+    /// Logs the email's domain, `iat` and `jti`: enough to trace a decision, no full address.
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Claims {{ email_domain: {=str}, iat: {=u64}, jti: {=str} }}",
+            self.email.map_or("-", email_domain),
+            self.iat,
+            self.jti
+        )
+    }
+}
+
+/// The domain part of an email address (after the last `@`), or the whole string if none.
+pub fn email_domain(email: &str) -> &str {
+    email.rsplit_once('@').map_or(email, |(_, d)| d)
+}
+
+/// Whether `email` is syntactically an address hfjwt accepts: `local@domain` with exactly one
+/// `@`; a local part of 1–64 bytes without spaces, controls or `"(),:;<>[\]`; a domain of
+/// 1–253 bytes made of at least two dot-separated labels of 1–63 bytes, each of letters,
+/// digits, hyphens (not first or last) or non-ASCII characters (internationalised names).
+pub fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let local_ok = (1..=64).contains(&local.len())
+        && local
+            .bytes()
+            .all(|c| c >= 0x80 || (c.is_ascii_graphic() && !b"\"(),:;<>@[\\]".contains(&c)));
+    let mut labels = 0usize;
+    let domain_ok = (1..=253).contains(&domain.len())
+        && domain.split('.').all(|label| {
+            labels += 1;
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|c| c >= 0x80 || c.is_ascii_alphanumeric() || c == b'-')
+        });
+    local_ok && domain_ok && labels >= 2
+}
+
+/// The email domains a verifier accepts.
+///
+/// Matching is exact and ASCII case-insensitive: `acme.com` allows `jo@ACME.com` but not
+/// `jo@eu.acme.com`. Implemented for [`AnyDomain`] (no restriction), slices and arrays of
+/// strings (an empty list allows nothing), `Option<L>` (`None` = no restriction), references,
+/// and with `std`, `Vec`.
+pub trait DomainAllowList {
+    /// Whether a token whose email is in `domain` may pass.
+    fn allows(&self, domain: &str) -> bool;
+
+    /// Whether this list restricts anything (if so, tokens must carry an email).
+    fn restricts(&self) -> bool {
+        true
+    }
+}
+
+/// The default allow-list: every domain passes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnyDomain;
+
+impl DomainAllowList for AnyDomain {
+    fn allows(&self, _: &str) -> bool {
+        true
+    }
+    fn restricts(&self) -> bool {
+        false
+    }
+}
+
+/// Whether `domain` matches the allow-list entry `allowed` (exact, ASCII case-insensitive).
+pub fn domain_matches(allowed: &str, domain: &str) -> bool {
+    allowed.eq_ignore_ascii_case(domain)
+}
+
+impl<S: AsRef<str>> DomainAllowList for [S] {
+    fn allows(&self, domain: &str) -> bool {
+        self.iter().any(|a| domain_matches(a.as_ref(), domain))
+    }
+}
+
+impl<S: AsRef<str>, const K: usize> DomainAllowList for [S; K] {
+    fn allows(&self, domain: &str) -> bool {
+        self[..].allows(domain)
+    }
+}
+
+impl<S: AsRef<str>, const K: usize> DomainAllowList for heapless::Vec<S, K> {
+    fn allows(&self, domain: &str) -> bool {
+        self[..].allows(domain)
+    }
+}
+
+#[cfg(feature = "std")]
+impl<S: AsRef<str>> DomainAllowList for std::vec::Vec<S> {
+    fn allows(&self, domain: &str) -> bool {
+        self[..].allows(domain)
+    }
+}
+
+impl<L: DomainAllowList> DomainAllowList for Option<L> {
+    fn allows(&self, domain: &str) -> bool {
+        self.as_ref().is_none_or(|l| l.allows(domain))
+    }
+    fn restricts(&self) -> bool {
+        self.as_ref().is_some_and(|l| l.restricts())
+    }
+}
+
+impl<L: DomainAllowList + ?Sized> DomainAllowList for &L {
+    fn allows(&self, domain: &str) -> bool {
+        (**self).allows(domain)
+    }
+    fn restricts(&self) -> bool {
+        (**self).restricts()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_syntax() {
+        for ok in [
+            "a@b.co",
+            "john.doe+tag@example.com",
+            "josé@exämple.de",
+            "x@a-b.c",
+            "用户@例子.中国",
+        ] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "@b.co",
+            "a@",
+            "a@b",
+            "a@@b.co",
+            "a b@c.de",
+            "a@b..co",
+            "a@-b.co",
+            "a@b-.co",
+            "a@b.co.",
+            "\"a\"@b.co",
+            "a@b_c.co",
+            "a\n@b.co",
+            "a@b.co@c.de",
+        ] {
+            assert!(!is_valid_email(bad), "{bad:?}");
+        }
+        assert!(!is_valid_email(&std::format!("{}@b.co", "a".repeat(65))));
+    }
+
+    #[test]
+    fn allow_lists() {
+        assert!(AnyDomain.allows("x.y") && !AnyDomain.restricts());
+        let l = ["acme.com", "Example.ORG"];
+        assert!(l.allows("ACME.com") && l.allows("example.org"));
+        assert!(!l.allows("eu.acme.com") && !l.allows("acme.co"));
+        let empty: [&str; 0] = [];
+        assert!(!empty.allows("acme.com") && empty.restricts());
+        assert!(None::<[&str; 1]>.allows("x") && !None::<[&str; 1]>.restricts());
+        assert!(!Some(["a.b"]).allows("x.y") && Some(["a.b"]).restricts());
+        assert_eq!(email_domain("a@b@c.d"), "c.d");
+    }
+}

@@ -1,0 +1,541 @@
+//! A strict, allocation-free, non-recursive JSON reader for the two small objects of a JWS.
+//!
+//! Why not serde-json-core: the verifier must see every top-level key (to refuse duplicates,
+//! including escaped spellings such as `"\u0069at"`, which PyJWT would silently merge), refuse
+//! lone surrogates, skip nested values of any shape without recursion, and unescape strings in
+//! place into the caller's scratch buffer. This reader does exactly that in one pass, and every
+//! access goes through `get`, so it cannot panic.
+
+use crate::error::Error;
+
+/// The most top-level members an object may have (duplicate detection keeps their spans).
+pub(crate) const MAX_MEMBERS: usize = 64;
+/// The deepest nesting skipped inside an ignored value.
+const MAX_DEPTH: u32 = 64;
+
+/// The raw span of a string between its quotes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct JsonStr {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) escaped: bool,
+}
+
+/// A top-level member's value, as far as the verifier cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    Str(JsonStr),
+    /// The span of a number literal (grammar already checked).
+    Num(usize, usize),
+    /// `null`, a boolean, an object or an array.
+    Other,
+}
+
+pub(crate) struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+    /// The error for any syntax fault; it names the segment being read.
+    syntax: Error,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `b`, which must be valid UTF-8 (checked here).
+    pub(crate) fn new(b: &'a [u8], syntax: Error) -> Result<Self, Error> {
+        core::str::from_utf8(b).map_err(|_| syntax)?;
+        Ok(Reader { b, pos: 0, syntax })
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), Error> {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.syntax)
+        }
+    }
+
+    fn literal(&mut self, lit: &[u8]) -> Result<(), Error> {
+        let end = self.pos.checked_add(lit.len()).ok_or(self.syntax)?;
+        if self.b.get(self.pos..end) == Some(lit) {
+            self.pos = end;
+            Ok(())
+        } else {
+            Err(self.syntax)
+        }
+    }
+
+    /// Reads a string at the cursor, checking escapes and control characters.
+    fn string(&mut self) -> Result<JsonStr, Error> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let s = JsonStr {
+                        start,
+                        end: self.pos,
+                        escaped,
+                    };
+                    self.pos += 1;
+                    return Ok(s);
+                }
+                Some(b'\\') => {
+                    let (_, len) = escape_at(self.b, self.pos).ok_or(self.syntax)?;
+                    self.pos += len;
+                    escaped = true;
+                }
+                Some(c) if c >= 0x20 => self.pos += 1,
+                _ => return Err(self.syntax),
+            }
+        }
+    }
+
+    /// Reads a number literal at the cursor and returns its span.
+    fn number(&mut self) -> Result<(usize, usize), Error> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.syntax),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.digits1()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.digits1()?;
+        }
+        Ok((start, self.pos))
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn digits1(&mut self) -> Result<(), Error> {
+        let before = self.pos;
+        self.digits();
+        if self.pos == before {
+            Err(self.syntax)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Reads one value; objects and arrays are validated and skipped without recursion.
+    pub(crate) fn value(&mut self) -> Result<Value, Error> {
+        match self.peek() {
+            Some(b'"') => return self.string().map(Value::Str),
+            Some(b'-' | b'0'..=b'9') => return self.number().map(|(s, e)| Value::Num(s, e)),
+            _ => {}
+        }
+        // Bit i of `stack` is 1 when nesting level i is an object, 0 for an array.
+        let mut stack: u64 = 0;
+        let mut depth: u32 = 0;
+        loop {
+            self.ws();
+            match self.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    if depth >= MAX_DEPTH {
+                        return Err(self.syntax);
+                    }
+                    self.pos += 1;
+                    depth += 1;
+                    stack = (stack << 1) | u64::from(open == b'{');
+                    self.ws();
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.pos += 1;
+                        depth -= 1;
+                        stack >>= 1;
+                    } else {
+                        if open == b'{' {
+                            self.string()?;
+                            self.ws();
+                            self.expect(b':')?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                _ => return Err(self.syntax),
+            }
+            // After a complete value: close containers or move to the next element.
+            loop {
+                if depth == 0 {
+                    return Ok(Value::Other);
+                }
+                self.ws();
+                let in_object = stack & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if in_object {
+                            self.ws();
+                            self.string()?;
+                            self.ws();
+                            self.expect(b':')?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if in_object => {}
+                    Some(b']') if !in_object => {}
+                    _ => return Err(self.syntax),
+                }
+                self.pos += 1;
+                depth -= 1;
+                stack >>= 1;
+            }
+        }
+    }
+
+    /// Reads a whole document that must be one object, calling `f` for each member with its
+    /// key; `f` must consume the value (via [`Reader::value`]). Returns whether any key
+    /// appeared twice (compared after unescaping); the document is fully checked first.
+    pub(crate) fn object(
+        &mut self,
+        mut f: impl FnMut(&mut Self, JsonStr) -> Result<(), Error>,
+    ) -> Result<bool, Error> {
+        let mut keys: heapless::Vec<JsonStr, MAX_MEMBERS> = heapless::Vec::new();
+        let mut duplicate = false;
+        self.ws();
+        self.expect(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                let key = self.string()?;
+                if keys.iter().any(|k| str_eq_str(self.b, *k, key)) {
+                    duplicate = true;
+                }
+                keys.push(key).map_err(|_| self.syntax)?;
+                self.ws();
+                self.expect(b':')?;
+                self.ws();
+                f(self, key)?;
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.syntax),
+                }
+            }
+        }
+        self.ws();
+        if self.pos == self.b.len() {
+            Ok(duplicate)
+        } else {
+            Err(self.syntax)
+        }
+    }
+
+    /// Whether the string `s` equals `lit` once unescaped.
+    pub(crate) fn str_is(&self, s: JsonStr, lit: &[u8]) -> bool {
+        str_eq(self.b, s, lit)
+    }
+}
+
+/// Decodes the escape sequence starting at `b[pos]` (a backslash) into a code point and the
+/// number of bytes it spans. Surrogate pairs are combined; a lone surrogate is refused.
+fn escape_at(b: &[u8], pos: usize) -> Option<(u32, usize)> {
+    if b.get(pos) != Some(&b'\\') {
+        return None;
+    }
+    let simple = match b.get(pos + 1)? {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'u' => {
+            let hi = hex4(b, pos + 2)?;
+            return match hi {
+                0xD800..=0xDBFF => {
+                    if b.get(pos + 6) != Some(&b'\\') || b.get(pos + 7) != Some(&b'u') {
+                        return None;
+                    }
+                    let lo = hex4(b, pos + 8)?;
+                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                        return None;
+                    }
+                    Some((0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00), 12))
+                }
+                0xDC00..=0xDFFF => None,
+                cp => Some((cp, 6)),
+            };
+        }
+        _ => return None,
+    };
+    Some((u32::from(simple), 2))
+}
+
+fn hex4(b: &[u8], pos: usize) -> Option<u32> {
+    let digits = b.get(pos..pos.checked_add(4)?)?;
+    digits.iter().try_fold(0u32, |acc, &d| {
+        let v = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            b'A'..=b'F' => d - b'A' + 10,
+            _ => return None,
+        };
+        Some(acc << 4 | u32::from(v))
+    })
+}
+
+/// The unescaped bytes (UTF-8) of a checked string.
+struct Unescaped<'a> {
+    b: &'a [u8],
+    pos: usize,
+    end: usize,
+    pending: [u8; 4],
+    at: usize,
+    len: usize,
+}
+
+impl<'a> Unescaped<'a> {
+    fn new(b: &'a [u8], s: JsonStr) -> Self {
+        Unescaped {
+            b,
+            pos: s.start,
+            end: s.end,
+            pending: [0; 4],
+            at: 0,
+            len: 0,
+        }
+    }
+}
+
+impl Iterator for Unescaped<'_> {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> {
+        if self.at < self.len {
+            let c = self.pending.get(self.at).copied();
+            self.at += 1;
+            return c;
+        }
+        if self.pos >= self.end {
+            return None;
+        }
+        let c = *self.b.get(self.pos)?;
+        if c != b'\\' {
+            self.pos += 1;
+            return Some(c);
+        }
+        let (cp, len) = escape_at(self.b, self.pos)?;
+        self.pos += len;
+        let encoded = char::from_u32(cp)?.encode_utf8(&mut self.pending).len();
+        self.len = encoded;
+        self.at = 1;
+        self.pending.first().copied()
+    }
+}
+
+fn str_eq(b: &[u8], s: JsonStr, lit: &[u8]) -> bool {
+    if s.escaped {
+        Unescaped::new(b, s).eq(lit.iter().copied())
+    } else {
+        b.get(s.start..s.end) == Some(lit)
+    }
+}
+
+fn str_eq_str(b: &[u8], x: JsonStr, y: JsonStr) -> bool {
+    if !x.escaped && !y.escaped {
+        b.get(x.start..x.end) == b.get(y.start..y.end)
+    } else {
+        Unescaped::new(b, x).eq(Unescaped::new(b, y))
+    }
+}
+
+/// Unescapes the checked string `s` in place (escapes never grow when decoded) and returns the
+/// span of the decoded bytes, which start at `s.start`.
+pub(crate) fn unescape_in_place(buf: &mut [u8], s: JsonStr) -> Option<(usize, usize)> {
+    if !s.escaped {
+        return Some((s.start, s.end));
+    }
+    let (mut r, mut w) = (s.start, s.start);
+    while r < s.end {
+        let c = *buf.get(r)?;
+        if c != b'\\' {
+            *buf.get_mut(w)? = c;
+            r += 1;
+            w += 1;
+            continue;
+        }
+        let (cp, len) = escape_at(buf, r)?;
+        let mut utf8 = [0u8; 4];
+        let encoded = char::from_u32(cp)?.encode_utf8(&mut utf8).as_bytes();
+        r += len;
+        // Every escape is at least as long as its UTF-8 encoding, so `w + encoded <= r`.
+        buf.get_mut(w..w + encoded.len())?.copy_from_slice(encoded);
+        w += encoded.len();
+    }
+    Some((s.start, w))
+}
+
+/// A JSON NumericDate read from a number literal: non-negative, no exponent. A fraction is
+/// allowed only when `fraction_ok`, and then rounds up (the conservative side for `exp` and
+/// `nbf`). `None` for anything else, including overflow.
+pub(crate) fn numeric_date(b: &[u8], start: usize, end: usize, fraction_ok: bool) -> Option<u64> {
+    let lit = b.get(start..end)?;
+    let (int, frac) = match lit.iter().position(|&c| c == b'.') {
+        Some(dot) => (lit.get(..dot)?, lit.get(dot + 1..)?),
+        None => (lit, &[][..]),
+    };
+    if int.is_empty() || !int.iter().all(u8::is_ascii_digit) || !frac.iter().all(u8::is_ascii_digit)
+    {
+        return None; // a sign or an exponent
+    }
+    if !frac.is_empty() && !fraction_ok {
+        return None;
+    }
+    let whole = int.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })?;
+    if frac.iter().any(|&d| d != b'0') {
+        whole.checked_add(1)
+    } else {
+        Some(whole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    const SYNTAX: Error = Error::new(ErrorKind::Malformed, "test");
+
+    fn members(doc: &str) -> Result<(bool, usize), Error> {
+        let mut r = Reader::new(doc.as_bytes(), SYNTAX)?;
+        let mut n = 0;
+        let dup = r.object(|r, _| {
+            n += 1;
+            r.value().map(|_| ())
+        })?;
+        Ok((dup, n))
+    }
+
+    #[test]
+    fn accepts_valid_objects() {
+        assert_eq!(members("{}"), Ok((false, 0)));
+        assert_eq!(
+            members(" { \"a\" : 1 , \"b\":[1,{\"c\":[[]]},\"x\"] } "),
+            Ok((false, 2))
+        );
+        assert_eq!(
+            members(r#"{"a":-0.5e+10,"b":true,"c":null,"d":{"e":false}}"#),
+            Ok((false, 4))
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_json() {
+        for doc in [
+            "",
+            "[]",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":1} x",
+            "{'a':1}",
+            "{\"a\":[1,]}",
+            "{\"a\":{\"b\"}}",
+            "{\"a\":\"\\ud800\"}",
+            "{\"a\":\"\\udc00\"}",
+            "{\"a\":\"\\ud800\\u0041\"}",
+            "{\"a\":+1}",
+            "{\"a\":[}",
+            "{\"a\":]}",
+        ] {
+            assert_eq!(members(doc), Err(SYNTAX), "{doc:?}");
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(65), "]".repeat(65));
+        assert_eq!(members(&deep), Err(SYNTAX));
+        let ok = format!("{{\"a\":{}{}}}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(members(&ok), Ok((false, 1)));
+        assert!(Reader::new(b"{\"a\":\"\xff\"}", SYNTAX).is_err());
+    }
+
+    #[test]
+    fn finds_duplicates_after_unescaping() {
+        assert_eq!(members(r#"{"iat":1,"iat":2}"#), Ok((true, 2)));
+        assert_eq!(members(r#"{"iat":1,"\u0069at":2}"#), Ok((true, 2)));
+        assert_eq!(members(r#"{"iat":1,"iAt":2}"#), Ok((false, 2)));
+        let many: String = (0..=MAX_MEMBERS).map(|i| format!("\"k{i}\":0,")).collect();
+        assert_eq!(members(&format!("{{{}\"z\":0}}", many)), Err(SYNTAX));
+    }
+
+    #[test]
+    fn unescapes_in_place_including_surrogate_pairs() {
+        let mut doc = br#"{"n":"Jos\u00e9 \ud83d\ude00 \"q\" \\ \/ \n"}"#.to_vec();
+        let mut r = Reader::new(&doc, SYNTAX).unwrap();
+        let mut span = None;
+        r.object(|r, _| {
+            span = Some(r.value()?);
+            Ok(())
+        })
+        .unwrap();
+        let Some(Value::Str(s)) = span else { panic!() };
+        let (a, b) = unescape_in_place(&mut doc, s).unwrap();
+        assert_eq!(
+            core::str::from_utf8(&doc[a..b]).unwrap(),
+            "José 😀 \"q\" \\ / \n"
+        );
+    }
+
+    #[test]
+    fn numeric_dates() {
+        let d = |s: &str, f| numeric_date(s.as_bytes(), 0, s.len(), f);
+        assert_eq!(d("0", false), Some(0));
+        assert_eq!(d("1700000000", false), Some(1_700_000_000));
+        assert_eq!(d("18446744073709551615", false), Some(u64::MAX));
+        assert_eq!(d("18446744073709551616", false), None);
+        assert_eq!(d("-1", false), None);
+        assert_eq!(d("1e3", false), None);
+        assert_eq!(d("1.5", false), None);
+        assert_eq!(d("1.5", true), Some(2));
+        assert_eq!(d("1.000", true), Some(1));
+    }
+}

@@ -1,0 +1,418 @@
+//! The `jti` replay cache: a fixed-capacity ring that never forgets a live token.
+//!
+//! Entries are kept in insertion order in a ring; an open-addressed hash index with `2 × N`
+//! slots (stored inside the entries themselves, so the load factor never exceeds ½) finds a
+//! `jti` without scanning. An entry is forgotten only once the token it stands for can no
+//! longer pass the verifier's time window. Each forgotten entry raises a floor: a token whose
+//! window ends at or before the floor could be one the cache forgot, so it is refused as
+//! [`Replayed`](crate::ErrorKind::Replayed). The same floor implements the "memory horizon" a
+//! verifier sets when it starts remembering (e.g. after a reboot).
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind};
+
+/// Bytes of SHA-256(`jti`) kept per entry: 128 bits make an accidental collision (which could
+/// only refuse a genuine token, never admit a replay) negligible.
+const DIGEST_LEN: usize = 16;
+
+const REPLAYED: Error = Error::new(ErrorKind::Replayed, "this jti was already used");
+const BEFORE_HORIZON: Error = Error::new(
+    ErrorKind::Replayed,
+    "token issued before this verifier started remembering",
+);
+const FULL: Error = Error::new(
+    ErrorKind::ReplayCacheFull,
+    "every replay cache entry belongs to a token that is still within its time window",
+);
+
+/// One replay cache entry. 32 bytes: a 16-byte digest of the `jti`, the last second at which
+/// its token could pass the time window, and two slots of the hash index.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplayEntry {
+    digest: [u8; DIGEST_LEN],
+    live_until: u64,
+    /// Index slots `i` and `i + N` of the `2N`-slot hash table: ring position + 1, 0 = empty.
+    index: [u32; 2],
+}
+
+/// Where a verifier remembers the `jti`s it has accepted.
+///
+/// hfjwt ships [`ReplayCache`] (fixed capacity, no allocation) and, with the `std` feature,
+/// [`HeapReplayCache`] (capacity chosen at run time). A device that must remember across
+/// reboots can implement this trait over persistent storage.
+pub trait ReplayStore {
+    /// Records that a token with this `jti`, which passes the time window until `live_until`
+    /// (inclusive), was accepted at `now`.
+    ///
+    /// Fails with [`ErrorKind::Replayed`] when the `jti` is remembered as live, or when
+    /// `live_until` is at or before the store's memory floor (see [`forget_through`]); with
+    /// [`ErrorKind::ReplayCacheFull`] when there is no room without forgetting a live entry.
+    ///
+    /// [`forget_through`]: ReplayStore::forget_through
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error>;
+
+    /// Declares that the store may have forgotten tokens whose window ends at or before
+    /// `live_until`; from now on such tokens are refused. The floor only ever rises.
+    fn forget_through(&mut self, live_until: u64);
+
+    /// How many `jti`s are remembered (live or not yet purged).
+    fn len(&self) -> usize;
+
+    /// Whether no `jti` is remembered.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most `jti`s the store can remember at once.
+    fn capacity(&self) -> usize;
+}
+
+/// A fixed-capacity replay cache for `N` live tokens, `32 × N + 32` bytes, no allocation.
+///
+/// `N` is the number of tokens that can be accepted within one time window (by default
+/// 120 s): the 65th sign-in inside two minutes on a `ReplayCache<64>` is refused with
+/// [`ErrorKind::ReplayCacheFull`] rather than forgetting a token that could still be replayed.
+/// `N` must be below 2³¹.
+#[derive(Clone, Debug)]
+pub struct ReplayCache<const N: usize = 64> {
+    ring: Ring<[ReplayEntry; N]>,
+}
+
+impl<const N: usize> ReplayCache<N> {
+    /// An empty cache.
+    pub const fn new() -> Self {
+        ReplayCache {
+            ring: Ring {
+                slots: [ReplayEntry {
+                    digest: [0; DIGEST_LEN],
+                    live_until: 0,
+                    index: [0; 2],
+                }; N],
+                head: 0,
+                len: 0,
+                floor: None,
+            },
+        }
+    }
+}
+
+impl<const N: usize> Default for ReplayCache<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> ReplayStore for ReplayCache<N> {
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        self.ring.record(jti, live_until, now)
+    }
+    fn forget_through(&mut self, live_until: u64) {
+        self.ring.raise_floor(live_until);
+    }
+    fn len(&self) -> usize {
+        self.ring.len
+    }
+    fn capacity(&self) -> usize {
+        N
+    }
+}
+
+/// A replay cache whose capacity is chosen at run time (`std` feature); 32 bytes per entry.
+#[cfg(feature = "std")]
+#[derive(Clone, Debug)]
+pub struct HeapReplayCache {
+    ring: Ring<std::boxed::Box<[ReplayEntry]>>,
+}
+
+#[cfg(feature = "std")]
+impl HeapReplayCache {
+    /// An empty cache with room for `capacity` live tokens (clamped below 2³¹).
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.min(MAX_CAPACITY);
+        HeapReplayCache {
+            ring: Ring {
+                slots: std::vec![ReplayEntry::default(); capacity].into_boxed_slice(),
+                head: 0,
+                len: 0,
+                floor: None,
+            },
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl ReplayStore for HeapReplayCache {
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        self.ring.record(jti, live_until, now)
+    }
+    fn forget_through(&mut self, live_until: u64) {
+        self.ring.raise_floor(live_until);
+    }
+    fn len(&self) -> usize {
+        self.ring.len
+    }
+    fn capacity(&self) -> usize {
+        self.ring.slots.as_ref().len()
+    }
+}
+
+impl<T: ReplayStore + ?Sized> ReplayStore for &mut T {
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        (**self).record(jti, live_until, now)
+    }
+    fn forget_through(&mut self, live_until: u64) {
+        (**self).forget_through(live_until)
+    }
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    fn capacity(&self) -> usize {
+        (**self).capacity()
+    }
+}
+
+/// Index slots hold `position + 1` in a `u32`, and the table has `2 × capacity` slots.
+const MAX_CAPACITY: usize = (u32::MAX / 2) as usize;
+
+#[derive(Clone, Debug)]
+struct Ring<S> {
+    slots: S,
+    /// Ring position of the oldest entry.
+    head: usize,
+    len: usize,
+    /// Tokens whose window ends at or before this may have been forgotten.
+    floor: Option<u64>,
+}
+
+impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
+    fn raise_floor(&mut self, live_until: u64) {
+        self.floor = Some(self.floor.map_or(live_until, |f| f.max(live_until)));
+    }
+
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        let n = self.slots.as_ref().len();
+        if n == 0 || n > MAX_CAPACITY {
+            return Err(FULL);
+        }
+        if self.floor.is_some_and(|f| live_until <= f) {
+            return Err(BEFORE_HORIZON);
+        }
+        let digest = digest(jti);
+        self.purge(now)?;
+        let (found, free) = self.find(&digest)?;
+        if let Some(pos) = found {
+            let entry = self.slots.as_mut().get_mut(pos).ok_or(FULL)?;
+            if entry.live_until >= now {
+                return Err(REPLAYED);
+            }
+            // Remembered but dead (not yet purged because an older entry is still live):
+            // the new token with this jti takes the entry over.
+            entry.live_until = live_until;
+            return Ok(());
+        }
+        if self.len >= n {
+            return Err(FULL);
+        }
+        let pos = (self.head + self.len) % n;
+        let entry = self.slots.as_mut().get_mut(pos).ok_or(FULL)?;
+        *entry = ReplayEntry {
+            digest,
+            live_until,
+            index: entry.index,
+        };
+        self.set_slot(free, pos as u32 + 1)?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Forgets the oldest entries while their tokens can no longer pass the time window.
+    fn purge(&mut self, now: u64) -> Result<(), Error> {
+        let n = self.slots.as_ref().len();
+        while self.len > 0 {
+            let head = *self.slots.as_ref().get(self.head).ok_or(FULL)?;
+            if head.live_until >= now {
+                break;
+            }
+            self.remove_from_index(&head.digest, self.head)?;
+            self.raise_floor(head.live_until);
+            self.head = (self.head + 1) % n;
+            self.len -= 1;
+        }
+        Ok(())
+    }
+
+    fn table_len(&self) -> usize {
+        self.slots.as_ref().len() * 2
+    }
+
+    fn slot(&self, i: usize) -> Result<u32, Error> {
+        let n = self.slots.as_ref().len();
+        let (entry, half) = if i < n { (i, 0) } else { (i - n, 1) };
+        let e = self.slots.as_ref().get(entry).ok_or(FULL)?;
+        e.index.get(half).copied().ok_or(FULL)
+    }
+
+    fn set_slot(&mut self, i: usize, v: u32) -> Result<(), Error> {
+        let n = self.slots.as_ref().len();
+        let (entry, half) = if i < n { (i, 0) } else { (i - n, 1) };
+        let e = self.slots.as_mut().get_mut(entry).ok_or(FULL)?;
+        *e.index.get_mut(half).ok_or(FULL)? = v;
+        Ok(())
+    }
+
+    fn home(&self, digest: &[u8; DIGEST_LEN]) -> usize {
+        let h = u64::from_le_bytes([
+            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+        ]);
+        (h % self.table_len() as u64) as usize
+    }
+
+    /// Linear probe for `digest`: its ring position if present, else the first empty slot.
+    /// The table is at most half full, so the probe ends.
+    fn find(&self, digest: &[u8; DIGEST_LEN]) -> Result<(Option<usize>, usize), Error> {
+        let m = self.table_len();
+        let mut i = self.home(digest);
+        for _ in 0..m {
+            match self.slot(i)? {
+                0 => return Ok((None, i)),
+                v => {
+                    let pos = v as usize - 1;
+                    if self.slots.as_ref().get(pos).ok_or(FULL)?.digest == *digest {
+                        return Ok((Some(pos), i));
+                    }
+                }
+            }
+            i = (i + 1) % m;
+        }
+        Err(FULL)
+    }
+
+    /// Removes the index slot of ring position `pos` and closes the gap (backward shift), so
+    /// probes stay short without tombstones.
+    fn remove_from_index(&mut self, digest: &[u8; DIGEST_LEN], pos: usize) -> Result<(), Error> {
+        let m = self.table_len();
+        let mut i = self.home(digest);
+        let target = pos as u32 + 1;
+        let mut steps = 0;
+        while self.slot(i)? != target {
+            i = (i + 1) % m;
+            steps += 1;
+            if steps >= m {
+                return Err(FULL);
+            }
+        }
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) % m;
+            let v = self.slot(j)?;
+            if v == 0 {
+                break;
+            }
+            let d = self.slots.as_ref().get(v as usize - 1).ok_or(FULL)?.digest;
+            let home = self.home(&d);
+            // Move the entry at j into the hole unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                self.set_slot(hole, v)?;
+                hole = j;
+            }
+        }
+        self.set_slot(hole, 0)
+    }
+}
+
+fn digest(jti: &str) -> [u8; DIGEST_LEN] {
+    let full = Sha256::digest(jti.as_bytes());
+    let mut out = [0u8; DIGEST_LEN];
+    for (o, d) in out.iter_mut().zip(full.iter()) {
+        *o = *d;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_live_duplicates_and_forgets_dead_ones() {
+        let mut c = ReplayCache::<4>::new();
+        assert_eq!(c.record("a", 120, 0), Ok(()));
+        assert_eq!(
+            c.record("a", 130, 10).map_err(|e| e.kind()),
+            Err(ErrorKind::Replayed)
+        );
+        assert_eq!(
+            c.record("a", 240, 120).map_err(|e| e.kind()),
+            Err(ErrorKind::Replayed)
+        );
+        // At 121 the first token is dead: the entry is purged and the jti may come again.
+        assert_eq!(c.record("a", 241, 121), Ok(()));
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn full_of_live_entries_fails_closed() {
+        let mut c = ReplayCache::<3>::new();
+        for j in ["a", "b", "c"] {
+            c.record(j, 100, 0).unwrap();
+        }
+        assert_eq!(
+            c.record("d", 100, 50).map_err(|e| e.kind()),
+            Err(ErrorKind::ReplayCacheFull)
+        );
+        // Nothing was forgotten.
+        for j in ["a", "b", "c"] {
+            assert_eq!(
+                c.record(j, 100, 50).map_err(|e| e.kind()),
+                Err(ErrorKind::Replayed)
+            );
+        }
+        assert_eq!(c.record("d", 200, 101), Ok(()));
+    }
+
+    #[test]
+    fn floor_refuses_tokens_that_may_have_been_forgotten() {
+        let mut c = ReplayCache::<2>::new();
+        c.forget_through(150);
+        assert_eq!(c.record("x", 150, 100), Err(BEFORE_HORIZON));
+        assert_eq!(c.record("x", 151, 100), Ok(()));
+        // Purging raises the floor: after the clock is set back, the purged token stays out.
+        c.record("y", 300, 200).unwrap();
+        assert_eq!(c.record("x", 151, 120), Err(BEFORE_HORIZON));
+    }
+
+    #[test]
+    fn zero_capacity_is_always_full() {
+        let mut c = ReplayCache::<0>::new();
+        assert_eq!(
+            c.record("a", 1, 0).map_err(|e| e.kind()),
+            Err(ErrorKind::ReplayCacheFull)
+        );
+    }
+
+    #[test]
+    fn index_survives_heavy_churn() {
+        // Many jtis with the same lifetime churn through a small cache; every live one must
+        // still be found after thousands of backward-shift deletions.
+        let mut c = ReplayCache::<8>::new();
+        for t in 0u64..5000 {
+            let jti = std::format!("j{t}");
+            assert_eq!(c.record(&jti, t + 7, t), Ok(()), "t={t}");
+            // Every jti recorded in the last 8 seconds is live and refused.
+            for back in 0..t.min(7) {
+                let old = std::format!("j{}", t - back);
+                assert_eq!(
+                    c.record(&old, t + 7, t).map_err(|e| e.kind()),
+                    Err(ErrorKind::Replayed)
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,529 @@
+//! Where a token is judged: [`Verifier`] and its [`Policy`].
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+use crate::claims::{AnyDomain, Claims, DomainAllowList, email_domain, is_valid_email};
+use crate::error::{Error, ErrorKind};
+use crate::json::{self, JsonStr, Reader, Value};
+use crate::key::{Key, SIG_LEN};
+use crate::replay::{ReplayCache, ReplayStore};
+
+/// The longest decoded header hfjwt reads, in bytes (it lives on the stack during verify).
+pub const MAX_HEADER_LEN: usize = 256;
+
+/// The scratch buffer [`Verifier::verify`] needs for a token of `token_len` bytes: room for
+/// the decoded claims. `scratch_len(4096)` is 3072.
+pub const fn scratch_len(token_len: usize) -> usize {
+    token_len / 4 * 3 + 2
+}
+
+/// Numbers a [`Verifier`] judges tokens by. Defaults are HappyFox's: tokens live 120 s,
+/// no clock leeway, tokens up to 4096 bytes, `email` required.
+///
+/// ```
+/// let policy = hfjwt::Policy::new().max_age(300).leeway(5);
+/// assert_eq!(policy.window(), 305);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Policy {
+    max_age: u64,
+    leeway: u64,
+    max_token_len: usize,
+    require_email: bool,
+}
+
+impl Policy {
+    /// HappyFox's rules: `max_age` 120 s, `leeway` 0 s, `max_token_len` 4096, email required.
+    pub const fn new() -> Self {
+        Policy {
+            max_age: 120,
+            leeway: 0,
+            max_token_len: 4096,
+            require_email: true,
+        }
+    }
+    /// Seconds after `iat` during which a token passes (default 120).
+    pub const fn max_age(mut self, seconds: u64) -> Self {
+        self.max_age = seconds;
+        self
+    }
+    /// Seconds of clock skew tolerated on `iat`, `exp` and `nbf` (default 0).
+    pub const fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+    /// Longest token accepted, in bytes (default 4096); longer ones are `too_large`.
+    pub const fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_token_len = bytes;
+        self
+    }
+    /// Whether `email` must be present (default `true`; HappyFox needs it).
+    pub const fn require_email(mut self, required: bool) -> Self {
+        self.require_email = required;
+        self
+    }
+    /// The configured `max_age`.
+    pub const fn get_max_age(&self) -> u64 {
+        self.max_age
+    }
+    /// The configured `leeway`.
+    pub const fn get_leeway(&self) -> u64 {
+        self.leeway
+    }
+    /// The configured `max_token_len`.
+    pub const fn get_max_token_len(&self) -> usize {
+        self.max_token_len
+    }
+    /// Seconds after `iat` until which a token can pass: `max_age + leeway`.
+    pub const fn window(&self) -> u64 {
+        self.max_age.saturating_add(self.leeway)
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Judges tokens: signature, claims, time window, domain allow-list and replay.
+///
+/// `R` remembers accepted `jti`s (default [`ReplayCache<64>`], 2 KiB); `D` is the email-domain
+/// allow-list (default [`AnyDomain`]). The verifier keeps no clock: every call takes `now`.
+///
+/// ```
+/// use hfjwt::{mint, Grant, Key, Verifier, ErrorKind};
+/// let key = Key::new(b"0123456789abcdefghijklmnopqrstuv")?;
+/// let mut token = [0u8; 512];
+/// let token = mint(&key, &Grant::new("jo@acme.com", 1_700_000_000, "jti-1"), &mut token)?;
+///
+/// let mut verifier: Verifier = Verifier::new(key);
+/// let mut scratch = [0u8; 512];
+/// let claims = verifier.verify(token, 1_700_000_030, &mut scratch)?;
+/// assert_eq!(claims.email, Some("jo@acme.com"));
+/// let again = verifier.verify(token, 1_700_000_031, &mut scratch).unwrap_err();
+/// assert_eq!(again.kind(), ErrorKind::Replayed);
+/// # Ok::<(), hfjwt::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Verifier<R = ReplayCache, D = AnyDomain> {
+    key: Key,
+    policy: Policy,
+    domains: D,
+    replay: R,
+}
+
+impl<R: ReplayStore + Default> Verifier<R, AnyDomain> {
+    /// A verifier with HappyFox's default [`Policy`], any email domain, and an empty replay
+    /// cache. Its memory horizon is off: see [`Verifier::remember_from`].
+    pub fn new(key: Key) -> Self {
+        Verifier {
+            key,
+            policy: Policy::new(),
+            domains: AnyDomain,
+            replay: R::default(),
+        }
+    }
+}
+
+impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
+    /// A verifier from all its parts.
+    pub fn with_parts(key: Key, policy: Policy, domains: D, replay: R) -> Self {
+        Verifier {
+            key,
+            policy,
+            domains,
+            replay,
+        }
+    }
+
+    /// Replaces the policy.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Replaces the email-domain allow-list.
+    pub fn with_allowed_domains<D2: DomainAllowList>(self, domains: D2) -> Verifier<R, D2> {
+        Verifier {
+            key: self.key,
+            policy: self.policy,
+            domains,
+            replay: self.replay,
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The replay store.
+    pub fn replay_store(&self) -> &R {
+        &self.replay
+    }
+
+    /// Turns on the memory horizon: from now on, tokens issued before `now - leeway` are
+    /// refused as [`ErrorKind::Replayed`] ("issued before this verifier started remembering").
+    ///
+    /// A replay cache in RAM forgets everything at reboot, so a token accepted just before a
+    /// reboot could otherwise be accepted again. Call this once the clock is trusted (the
+    /// kiosk does, when its clock is set). The cost: tokens minted up to `max_age` before
+    /// that moment are refused too.
+    pub fn remember_from(&mut self, now: u64) {
+        // A token issued at `iat` lives until `iat + window`; refusing `iat < now - leeway`
+        // means refusing tokens living until at most `now - leeway - 1 + window`.
+        let floor = now
+            .saturating_sub(self.policy.leeway)
+            .saturating_add(self.policy.window());
+        if let Some(floor) = floor.checked_sub(1) {
+            self.replay.forget_through(floor);
+        }
+    }
+
+    /// Verifies `token` at unix time `now` and records its `jti` as used.
+    ///
+    /// Checks, in this order: length cap → three segments → strict base64url → header
+    /// (`alg` exactly `HS256`, no `crit`, no duplicate keys) → HMAC in constant time →
+    /// claims → time window → domain allow-list → replay. Only a token that passes every
+    /// other check is recorded, so a forged or late token cannot block the genuine one.
+    ///
+    /// The claims are decoded into `scratch`, which needs [`scratch_len`]`(token.len())`
+    /// bytes, and borrow from it.
+    pub fn verify<'s, T: AsRef<[u8]> + ?Sized>(
+        &mut self,
+        token: &T,
+        now: u64,
+        scratch: &'s mut [u8],
+    ) -> Result<Claims<'s>, Error> {
+        let claims = self.check(token, now, scratch)?;
+        let live_until = claims.iat.saturating_add(self.policy.window());
+        self.replay.record(claims.jti, live_until, now)?;
+        Ok(claims)
+    }
+
+    /// Every check of [`verify`](Self::verify) except replay: consults and records nothing.
+    ///
+    /// Only for callers that handle replay themselves; a token that passes `check` may have
+    /// been used before.
+    pub fn check<'s, T: AsRef<[u8]> + ?Sized>(
+        &self,
+        token: &T,
+        now: u64,
+        scratch: &'s mut [u8],
+    ) -> Result<Claims<'s>, Error> {
+        let token = token.as_ref();
+        if token.len() > self.policy.max_token_len {
+            return Err(err(
+                ErrorKind::TooLarge,
+                "token is longer than the verifier's limit",
+            ));
+        }
+        let parts = Parts::split(token)?;
+
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let header = decode(parts.header, &mut header, HEADER_B64, HEADER_TOO_LARGE)?;
+        let payload_len = decode(parts.payload, scratch, PAYLOAD_B64, SCRATCH_TOO_SMALL)?.len();
+        let mut sig = [0u8; SIG_LEN];
+        if parts.signature.len() != 43 {
+            return Err(err(
+                ErrorKind::Malformed,
+                "signature is not 43 base64url characters",
+            ));
+        }
+        decode(parts.signature, &mut sig, SIG_B64, SIG_B64)?;
+
+        check_header(header)?;
+        if !self.key.verify(parts.signing_input, &sig) {
+            return Err(err(
+                ErrorKind::BadSignature,
+                "HMAC-SHA256 signature does not match",
+            ));
+        }
+        let found = read_claims(scratch.get(..payload_len).ok_or(SCRATCH_TOO_SMALL)?)?;
+        let claims = found.into_claims(
+            scratch,
+            self.policy.require_email || self.domains.restricts(),
+        )?;
+        self.check_time(&claims, now)?;
+        if let Some(email) = claims.email {
+            if !self.domains.allows(email_domain(email)) {
+                return Err(err(
+                    ErrorKind::DomainNotAllowed,
+                    "email domain is not on the allow-list",
+                ));
+            }
+        }
+        Ok(claims)
+    }
+
+    fn check_time(&self, c: &Claims<'_>, now: u64) -> Result<(), Error> {
+        let leeway = self.policy.leeway;
+        if c.iat > now.saturating_add(leeway) {
+            return Err(err(ErrorKind::IssuedInFuture, "iat is later than now"));
+        }
+        if now.saturating_sub(c.iat) > self.policy.window() {
+            return Err(err(
+                ErrorKind::Expired,
+                "iat is more than max_age seconds ago",
+            ));
+        }
+        if c.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return Err(err(ErrorKind::IssuedInFuture, "nbf is later than now"));
+        }
+        if c.exp.is_some_and(|exp| now >= exp.saturating_add(leeway)) {
+            return Err(err(ErrorKind::Expired, "exp has passed"));
+        }
+        Ok(())
+    }
+}
+
+const fn err(kind: ErrorKind, detail: &'static str) -> Error {
+    Error::new(kind, detail)
+}
+
+const HEADER_B64: Error = err(
+    ErrorKind::Malformed,
+    "header is not canonical unpadded base64url",
+);
+const PAYLOAD_B64: Error = err(
+    ErrorKind::Malformed,
+    "payload is not canonical unpadded base64url",
+);
+const SIG_B64: Error = err(
+    ErrorKind::Malformed,
+    "signature is not canonical unpadded base64url",
+);
+const HEADER_TOO_LARGE: Error = err(ErrorKind::TooLarge, "header is longer than 256 bytes");
+const SCRATCH_TOO_SMALL: Error = err(
+    ErrorKind::BufferTooSmall,
+    "scratch buffer is too small for the claims",
+);
+const HEADER_JSON: Error = err(ErrorKind::Malformed, "header is not a JSON object");
+const CLAIMS_JSON: Error = err(ErrorKind::Malformed, "claims are not a JSON object");
+
+/// The three segments of a compact JWS.
+struct Parts<'t> {
+    header: &'t [u8],
+    payload: &'t [u8],
+    signature: &'t [u8],
+    signing_input: &'t [u8],
+}
+
+impl<'t> Parts<'t> {
+    fn split(token: &'t [u8]) -> Result<Self, Error> {
+        let segments = err(
+            ErrorKind::Malformed,
+            "token does not have exactly three segments",
+        );
+        let first = token.iter().position(|&c| c == b'.').ok_or(segments)?;
+        let rest = token.get(first + 1..).ok_or(segments)?;
+        let second = first + 1 + rest.iter().position(|&c| c == b'.').ok_or(segments)?;
+        let signature = token.get(second + 1..).ok_or(segments)?;
+        if signature.contains(&b'.') {
+            return Err(segments);
+        }
+        Ok(Parts {
+            header: token.get(..first).ok_or(segments)?,
+            payload: token.get(first + 1..second).ok_or(segments)?,
+            signature,
+            signing_input: token.get(..second).ok_or(segments)?,
+        })
+    }
+}
+
+/// Strict base64url: URL alphabet only, no padding, canonical trailing bits (base64ct), and
+/// constant time. `small` is returned when `out` cannot hold the decoded bytes.
+fn decode<'o>(b64: &[u8], out: &'o mut [u8], bad: Error, small: Error) -> Result<&'o [u8], Error> {
+    // ceil(len * 3 / 4) bounds the decoded length.
+    if b64.len() / 4 * 3 + (b64.len() % 4).saturating_sub(1) > out.len() {
+        return Err(small);
+    }
+    Base64UrlUnpadded::decode(b64, out)
+        .map(|d| &*d)
+        .map_err(|_| bad)
+}
+
+fn check_header(header: &[u8]) -> Result<(), Error> {
+    let mut reader = Reader::new(header, HEADER_JSON)?;
+    let mut alg = None;
+    let mut typ = None;
+    let mut crit = false;
+    let duplicate = reader.object(|r, key| {
+        let value = r.value()?;
+        if r.str_is(key, b"alg") {
+            alg = Some(value);
+        } else if r.str_is(key, b"typ") {
+            typ = Some(value);
+        } else if r.str_is(key, b"crit") {
+            crit = true;
+        }
+        Ok(())
+    })?;
+    if duplicate {
+        return Err(err(
+            ErrorKind::Malformed,
+            "header has a duplicate parameter",
+        ));
+    }
+    if crit {
+        return Err(err(
+            ErrorKind::Malformed,
+            "header has a crit parameter, which hfjwt does not support",
+        ));
+    }
+    match alg {
+        Some(Value::Str(s)) if reader.str_is(s, b"HS256") => {}
+        Some(_) => {
+            return Err(err(
+                ErrorKind::UnsupportedAlgorithm,
+                "alg is not exactly \"HS256\"",
+            ));
+        }
+        None => return Err(err(ErrorKind::UnsupportedAlgorithm, "header has no alg")),
+    }
+    match typ {
+        None => Ok(()),
+        Some(Value::Str(s)) if reader.str_is(s, b"JWT") || reader.str_is(s, b"jwt") => Ok(()),
+        Some(_) => Err(err(ErrorKind::Malformed, "typ is not \"JWT\"")),
+    }
+}
+
+/// Spans of the claims the verifier reads, found in one pass over the payload.
+#[derive(Default)]
+struct FoundClaims {
+    name: Option<Value>,
+    email: Option<Value>,
+    iat: Option<Value>,
+    jti: Option<Value>,
+    exp: Option<Value>,
+    nbf: Option<Value>,
+}
+
+fn read_claims(payload: &[u8]) -> Result<FoundClaims, Error> {
+    let mut reader = Reader::new(payload, CLAIMS_JSON)?;
+    let mut found = FoundClaims::default();
+    let duplicate = reader.object(|r, key| {
+        let value = r.value()?;
+        let slot = if r.str_is(key, b"iat") {
+            &mut found.iat
+        } else if r.str_is(key, b"jti") {
+            &mut found.jti
+        } else if r.str_is(key, b"email") {
+            &mut found.email
+        } else if r.str_is(key, b"name") {
+            &mut found.name
+        } else if r.str_is(key, b"exp") {
+            &mut found.exp
+        } else if r.str_is(key, b"nbf") {
+            &mut found.nbf
+        } else {
+            return Ok(()); // unknown claims are ignored
+        };
+        *slot = Some(value);
+        Ok(())
+    })?;
+    if duplicate {
+        return Err(err(ErrorKind::InvalidClaim, "a claim name appears twice"));
+    }
+    Ok(found)
+}
+
+impl FoundClaims {
+    /// Checks types and values, then unescapes the strings in place and borrows them.
+    fn into_claims(self, scratch: &mut [u8], email_required: bool) -> Result<Claims<'_>, Error> {
+        let iat = match self.iat {
+            None => return Err(err(ErrorKind::MissingClaim, "iat is missing")),
+            Some(Value::Num(s, e)) => json::numeric_date(scratch, s, e, false),
+            Some(_) => None,
+        }
+        .ok_or(err(
+            ErrorKind::InvalidClaim,
+            "iat is not a non-negative integer",
+        ))?;
+        let exp = date(
+            scratch,
+            self.exp,
+            err(
+                ErrorKind::InvalidClaim,
+                "exp is not a non-negative NumericDate",
+            ),
+        )?;
+        let nbf = date(
+            scratch,
+            self.nbf,
+            err(
+                ErrorKind::InvalidClaim,
+                "nbf is not a non-negative NumericDate",
+            ),
+        )?;
+        let jti = string(
+            self.jti,
+            err(ErrorKind::MissingClaim, "jti is missing"),
+            err(ErrorKind::InvalidClaim, "jti is not a string"),
+        )?;
+        let email = match self.email {
+            None if email_required => return Err(err(ErrorKind::MissingClaim, "email is missing")),
+            None => None,
+            Some(v) => Some(string(Some(v), EMAIL_INVALID, EMAIL_INVALID)?),
+        };
+        let name = match self.name {
+            None => None,
+            Some(v) => Some(string(Some(v), NAME_INVALID, NAME_INVALID)?),
+        };
+
+        let unescape_err = err(ErrorKind::Malformed, "claims are not a JSON object");
+        let jti = json::unescape_in_place(scratch, jti).ok_or(unescape_err)?;
+        let email = email
+            .map(|s| json::unescape_in_place(scratch, s).ok_or(unescape_err))
+            .transpose()?;
+        let name = name
+            .map(|s| json::unescape_in_place(scratch, s).ok_or(unescape_err))
+            .transpose()?;
+
+        let scratch = &*scratch;
+        let text = |(s, e): (usize, usize)| {
+            scratch
+                .get(s..e)
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .ok_or(unescape_err)
+        };
+        let jti = text(jti)?;
+        if jti.is_empty() {
+            return Err(err(ErrorKind::InvalidClaim, "jti is empty"));
+        }
+        let email = email.map(text).transpose()?;
+        if email.is_some_and(|e| !is_valid_email(e)) {
+            return Err(EMAIL_INVALID);
+        }
+        let name = name.map(text).transpose()?;
+        Ok(Claims {
+            name,
+            email,
+            iat,
+            jti,
+            exp,
+            nbf,
+        })
+    }
+}
+
+const EMAIL_INVALID: Error = err(ErrorKind::InvalidClaim, "email is not a valid address");
+const NAME_INVALID: Error = err(ErrorKind::InvalidClaim, "name is not a string");
+
+fn date(b: &[u8], v: Option<Value>, invalid: Error) -> Result<Option<u64>, Error> {
+    match v {
+        None => Ok(None),
+        Some(Value::Num(s, e)) => json::numeric_date(b, s, e, true).map(Some).ok_or(invalid),
+        Some(_) => Err(invalid),
+    }
+}
+
+fn string(v: Option<Value>, missing: Error, invalid: Error) -> Result<JsonStr, Error> {
+    match v {
+        None => Err(missing),
+        Some(Value::Str(s)) => Ok(s),
+        Some(_) => Err(invalid),
+    }
+}
