@@ -341,7 +341,7 @@ fn decode<'o>(b64: &[u8], out: &'o mut [u8], bad: Error, small: Error) -> Result
         return Err(small);
     }
     Base64UrlUnpadded::decode(b64, out)
-        .map(|d| &*d)
+        .map(|d| d as &[u8])
         .map_err(|_| bad)
 }
 
