@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what the firmware needs to build and boot under QEMU, and only what is missing:
+#   qemu-system-arm (Debian), binutils-arm-none-eabi (arm-none-eabi-size), the thumbv7m/thumbv6m
+#   Rust targets, and defmt-print (pinned) to decode the firmware's logs.
+# Idempotent; fails loudly (non-zero exit, message on stderr) when anything cannot be installed.
+# Set HFJWT_SKIP_DEFMT_PRINT=1 to skip defmt-print (a ~2 minute build).
+set -euo pipefail
+
+DEFMT_PRINT_VERSION=1.2.0
+
+die() { echo "install-qemu.sh: $*" >&2; exit 1; }
+
+missing_debs=()
+command -v qemu-system-arm >/dev/null 2>&1 || missing_debs+=(qemu-system-arm)
+command -v arm-none-eabi-size >/dev/null 2>&1 || missing_debs+=(binutils-arm-none-eabi)
+if ((${#missing_debs[@]})); then
+    command -v apt-get >/dev/null 2>&1 || die "need ${missing_debs[*]} but apt-get is not available"
+    sudo=
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    echo "install-qemu.sh: installing ${missing_debs[*]}" >&2
+    $sudo apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing_debs[@]}" >/dev/null \
+        || die "apt-get install ${missing_debs[*]} failed"
+fi
+qemu-system-arm -machine help | grep -q '^lm3s6965evb' || die "qemu-system-arm lacks lm3s6965evb"
+
+command -v rustup >/dev/null 2>&1 || die "rustup not found (needed for the thumbv7m target)"
+installed=$(rustup target list --installed)
+for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
+    grep -qx "$target" <<<"$installed" || rustup target add "$target" || die "rustup target add $target failed"
+done
+
+if [ "${HFJWT_SKIP_DEFMT_PRINT:-0}" != 1 ]; then
+    if ! defmt-print --version 2>/dev/null | grep -q "$DEFMT_PRINT_VERSION"; then
+        echo "install-qemu.sh: installing defmt-print $DEFMT_PRINT_VERSION" >&2
+        cargo install defmt-print --version "$DEFMT_PRINT_VERSION" --locked --quiet \
+            || die "cargo install defmt-print failed"
+    fi
+fi
+
+echo "install-qemu.sh: $(qemu-system-arm --version | head -n1); targets and tools ready" >&2
