@@ -3,7 +3,7 @@
 //! This library is `no_std` and builds (and is tested) on the host; the QEMU board binary in
 //! `src/main.rs` feeds it bytes from its UARTs. Nothing here names a board type.
 //!
-//! - [`line`](crate::line): assembles serial bytes into lines; an overlong line is discarded whole.
+//! - [`line`](mod@line): assembles serial bytes into lines; an overlong line is discarded whole.
 
 #![no_std]
 #![forbid(unsafe_code)]
