@@ -225,16 +225,25 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         let mut header = [0u8; MAX_HEADER_LEN];
         let header = decode(parts.header, &mut header, HEADER_B64, HEADER_TOO_LARGE)?;
         let payload_len = decode(parts.payload, scratch, PAYLOAD_B64, SCRATCH_TOO_SMALL)?.len();
+        // A signature of another length is still checked for strict base64url here, but
+        // judged only after the header: an HS512 or `none` token is `unsupported_algorithm`.
         let mut sig = [0u8; SIG_LEN];
-        if parts.signature.len() != 43 {
-            return Err(err(
-                ErrorKind::Malformed,
-                "signature is not 43 base64url characters",
-            ));
-        }
-        decode(parts.signature, &mut sig, SIG_B64, SIG_B64)?;
+        let sig_ok = if parts.signature.len() == 43 {
+            decode(parts.signature, &mut sig, SIG_B64, SIG_B64)?;
+            true
+        } else if canonical_b64url(parts.signature) {
+            false
+        } else {
+            return Err(SIG_B64);
+        };
 
         check_header(header)?;
+        if !sig_ok {
+            return Err(err(
+                ErrorKind::Malformed,
+                "signature is not 32 bytes (43 base64url characters)",
+            ));
+        }
         if !self.key.verify(parts.signing_input, &sig) {
             return Err(err(
                 ErrorKind::BadSignature,
@@ -343,6 +352,32 @@ fn decode<'o>(b64: &[u8], out: &'o mut [u8], bad: Error, small: Error) -> Result
     Base64UrlUnpadded::decode(b64, out)
         .map(|d| d as &[u8])
         .map_err(|_| bad)
+}
+
+/// Whether `s` is canonical unpadded base64url, without decoding it.
+fn canonical_b64url(s: &[u8]) -> bool {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    };
+    let mut last = 0;
+    for &c in s {
+        match value(c) {
+            Some(v) => last = v,
+            None => return false,
+        }
+    }
+    // The last character's unused low bits must be zero.
+    match s.len() % 4 {
+        1 => false,
+        2 => last & 0x0f == 0,
+        3 => last & 0x03 == 0,
+        _ => true,
+    }
 }
 
 fn check_header(header: &[u8]) -> Result<(), Error> {
