@@ -200,20 +200,25 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
         }
         let digest = digest(jti);
         self.purge(now)?;
-        let (found, free) = self.find(&digest)?;
-        if let Some(pos) = found {
-            let entry = self.slots.as_mut().get_mut(pos).ok_or(FULL)?;
-            if entry.live_until >= now {
+        if let (Some(pos), _) = self.find(&digest)? {
+            let old = *self.slots.as_ref().get(pos).ok_or(FULL)?;
+            if old.live_until >= now {
                 return Err(REPLAYED);
             }
-            // Remembered but dead (not yet purged because an older entry is still live):
-            // the new token with this jti takes the entry over.
-            entry.live_until = live_until;
-            return Ok(());
+            // Remembered but dead, and not yet purged because an older entry is still live.
+            // Retire it (unindexed, lifetime 0, popped when it reaches the head) and append the
+            // new token at the tail: reusing the slot in place would give an old ring position a
+            // new lifetime, and a long-lived head could then pin unboundedly many dead entries.
+            self.remove_from_index(&digest, pos)?;
+            self.raise_floor(old.live_until);
+            if let Some(e) = self.slots.as_mut().get_mut(pos) {
+                e.live_until = 0;
+            }
         }
         if self.len >= n {
             return Err(FULL);
         }
+        let (_, free) = self.find(&digest)?;
         let pos = (self.head + self.len) % n;
         let entry = self.slots.as_mut().get_mut(pos).ok_or(FULL)?;
         *entry = ReplayEntry {
@@ -294,8 +299,15 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
         let m = self.table_len();
         let mut i = self.home(digest);
         let target = pos as u32 + 1;
+        // Linear probing keeps an entry between its home and the first empty slot; reaching an
+        // empty slot means it is not indexed (a retired entry): nothing to remove.
         let mut steps = 0;
-        while self.slot(i)? != target {
+        loop {
+            match self.slot(i)? {
+                v if v == target => break,
+                0 => return Ok(()),
+                _ => {}
+            }
             i = (i + 1) % m;
             steps += 1;
             if steps >= m {
@@ -386,6 +398,31 @@ mod tests {
         // Purging raises the floor: after the clock is set back, the purged token stays out.
         c.record("y", 300, 200).unwrap();
         assert_eq!(c.record("x", 151, 120), Err(BEFORE_HORIZON));
+    }
+
+    #[test]
+    fn reused_dead_jti_goes_to_the_tail_and_its_old_slot_is_freed() {
+        let mut c = ReplayCache::<3>::new();
+        c.record("head", 100, 0).unwrap(); // long-lived head
+        c.record("x", 5, 0).unwrap(); // dies at 6, stuck behind the head
+        // At 6, "x" comes back: accepted, the old entry retired (still holding its slot).
+        assert_eq!(c.record("x", 126, 6), Ok(()));
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            c.record("x", 126, 7).map_err(|e| e.kind()),
+            Err(ErrorKind::Replayed)
+        );
+        assert_eq!(
+            c.record("y", 126, 7).map_err(|e| e.kind()),
+            Err(ErrorKind::ReplayCacheFull)
+        );
+        // Once the head dies, it and the retired entry are purged together.
+        assert_eq!(c.record("y", 226, 101), Ok(()));
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            c.record("x", 226, 101).map_err(|e| e.kind()),
+            Err(ErrorKind::Replayed)
+        );
     }
 
     #[test]
