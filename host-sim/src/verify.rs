@@ -25,8 +25,10 @@ Output: `ok <email> jti=<jti> iat=<iat> [name=<name>]` or `rejected <kind>: <mes
 with --json, {\"ok\":true,\"claims\":{\"name\":..,\"email\":..,\"iat\":..,\"jti\":..}} or \
 {\"ok\":false,\"error\":\"<kind>\",\"message\":\"..\"}.
 
-The replay cache lives in memory for this run only, and the memory horizon is off: a token \
-accepted by an earlier run is not known to this one.
+The replay cache lives in memory for this run only: a token accepted by an earlier run is not \
+known to this one. --horizon closes that gap by refusing (as replayed) every token issued \
+before the run started, less the leeway; the cost is that tokens minted just before the \
+start are refused too. It is off by default.
 
 Exit status: 0 every token passed, 1 at least one was rejected, 2 usage or key error.")]
 pub struct Args {
@@ -49,6 +51,10 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub replay_capacity: u32,
+    /// Refuse tokens issued before this run started (less the leeway) as replayed, since an
+    /// earlier run may have accepted them.
+    #[arg(long)]
+    pub horizon: bool,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -73,8 +79,15 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let key = args.key.load()?;
     let policy = Policy::new().max_age(args.max_age).leeway(args.leeway);
     let capacity = usize::try_from(args.replay_capacity).unwrap_or(usize::MAX);
+    let mut verifier = build_verifier(key, policy, args.allow_domains, capacity);
+    if args.horizon {
+        verifier.remember_from(match args.now {
+            Some(t) => t,
+            None => unix_now()?,
+        });
+    }
     let mut judge = Judge {
-        verifier: build_verifier(key, policy, args.allow_domains, capacity),
+        verifier,
         scratch: vec![0u8; hfjwt::scratch_len(policy.get_max_token_len().saturating_add(1))],
         now: args.now,
         json: args.json,

@@ -543,6 +543,25 @@ fn verify_replay_cache_capacity_fails_closed() {
 }
 
 #[test]
+fn verify_horizon_refuses_tokens_from_before_the_run() {
+    let before = mint(KEY, "a@acme.com", None, NOW - 10, "before");
+    let at = mint(KEY, "a@acme.com", None, NOW, "at");
+    let (code, v) = verify_json(&["--horizon"], &[&before, &at]);
+    assert_eq!(code, 1);
+    assert_eq!(error_kind(&v[0]), "replayed");
+    assert!(
+        v[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("before this verifier started")
+    );
+    assert_eq!(v[1]["ok"], json!(true));
+    // Off by default.
+    let (code, _) = verify_json(&[], &[&before]);
+    assert_eq!(code, 0);
+}
+
+#[test]
 fn verify_uses_the_system_clock_without_now() {
     let kf = key_file(KEY);
     let fresh = mint(KEY, "a@acme.com", None, unix_now(), "f");
