@@ -1,0 +1,127 @@
+"""hfjwt — HappyFox JWT single sign-on, in Rust.
+
+Mint the token and login URL a portal redirects a signed-in user to::
+
+    import hfjwt
+
+    url = hfjwt.sign_in_url(KEY, account="acme", email="jo@acme.com", name="Jo",
+                            return_to="tickets")
+    # https://acme.happyfox.com/jwt/?token=eyJ...&return_to=%2Ftickets
+
+Verify tokens (signature in constant time, 120 s window, each ``jti`` once)::
+
+    verifier = hfjwt.Verifier(KEY, allowed_domains=["acme.com"])  # share it between threads
+    try:
+        claims = verifier.verify(token)          # {"email": ..., "iat": ..., "jti": ...}
+    except hfjwt.TokenError as e:
+        print(e.kind)                            # "expired", "replayed", "bad_signature", ...
+
+``KEY`` is the 32-character key from HappyFox's JWT app, as ``str`` or ``bytes``.
+
+Every refusal is a ``TokenError`` (a ``ValueError``) subclass whose ``kind`` is the core's
+stable snake_case name; ``ERRORS`` maps each kind to its class. ``encode``/``decode`` mirror
+PyJWT's for the HS256 subset (see ``hfjwt._pyjwt`` for the differences), and PyJWT's
+exception names are aliases of the matching classes.
+
+The replay cache lives in the ``Verifier`` object: a new process starts with an empty one.
+``Verifier.remember_from()`` (off by default) refuses every token issued before it was
+called, which closes that gap at the cost of refusing tokens minted just before start-up.
+
+``python -m hfjwt --help`` shows a small command line (mint, url, verify); it reads the key
+from ``$HFJWT_KEY`` or ``--key-file``, never from the command line.
+"""
+
+from __future__ import annotations
+
+from hfjwt._hfjwt import (
+    MIN_KEY_LEN,
+    BadSignature,
+    BufferTooSmall,
+    DomainNotAllowed,
+    ExpiredToken,
+    InvalidClaim,
+    IssuedInFuture,
+    MalformedToken,
+    MissingClaim,
+    ReplayCacheFull,
+    ReplayedToken,
+    TokenError,
+    TokenTooLarge,
+    UnsupportedAlgorithm,
+    Verifier,
+    WeakKey,
+    __version__,
+    login_url,
+    logout_url,
+    mint,
+    sign_in_url,
+)
+from hfjwt._pyjwt import decode, encode
+from hfjwt._types import Claims
+
+#: Every error class by its kind, e.g. ``ERRORS["expired"] is ExpiredToken``.
+ERRORS: dict[str, type[TokenError]] = {
+    cls.kind: cls
+    for cls in (
+        TokenTooLarge,
+        MalformedToken,
+        UnsupportedAlgorithm,
+        BadSignature,
+        MissingClaim,
+        InvalidClaim,
+        ExpiredToken,
+        IssuedInFuture,
+        ReplayedToken,
+        ReplayCacheFull,
+        DomainNotAllowed,
+        WeakKey,
+        BufferTooSmall,
+    )
+}
+
+# PyJWT's names, so `except jwt.ExpiredSignatureError` keeps working after
+# `import hfjwt as jwt`. PyJWT's DecodeError also covers bad signatures; here it does not.
+PyJWTError = TokenError
+InvalidTokenError = TokenError
+DecodeError = MalformedToken
+InvalidSignatureError = BadSignature
+ExpiredSignatureError = ExpiredToken
+ImmatureSignatureError = IssuedInFuture
+InvalidAlgorithmError = UnsupportedAlgorithm
+MissingRequiredClaimError = MissingClaim
+
+__all__ = [
+    "ERRORS",
+    "MIN_KEY_LEN",
+    "BadSignature",
+    "BufferTooSmall",
+    "Claims",
+    "DecodeError",
+    "DomainNotAllowed",
+    "ExpiredSignatureError",
+    "ExpiredToken",
+    "ImmatureSignatureError",
+    "InvalidAlgorithmError",
+    "InvalidClaim",
+    "InvalidSignatureError",
+    "InvalidTokenError",
+    "IssuedInFuture",
+    "MalformedToken",
+    "MissingClaim",
+    "MissingRequiredClaimError",
+    "PyJWTError",
+    "ReplayCacheFull",
+    "ReplayedToken",
+    "TokenError",
+    "TokenTooLarge",
+    "UnsupportedAlgorithm",
+    "Verifier",
+    "WeakKey",
+    "__version__",
+    "decode",
+    "encode",
+    "login_url",
+    "logout_url",
+    "mint",
+    "sign_in_url",
+]

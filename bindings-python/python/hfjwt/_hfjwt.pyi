@@ -1,0 +1,142 @@
+"""Type stubs for the native module ``hfjwt._hfjwt`` (Rust, PyO3). Use it through ``hfjwt``."""
+
+from typing import Final, Iterable, Optional, Union
+
+from hfjwt._types import Claims as Claims
+
+Key = Union[str, bytes, bytearray]
+"""A key: its text (UTF-8 bytes are used) or raw bytes; at least 32 bytes."""
+Token = Union[str, bytes]
+Seconds = Union[int, float]
+"""Unix seconds; floats are floored."""
+
+__version__: Final[str]
+MIN_KEY_LEN: Final[int]
+
+class TokenError(ValueError):
+    """A token, key or URL part refused by hfjwt; ``kind`` is the core's snake_case name."""
+
+    kind: str
+
+class TokenTooLarge(TokenError):
+    """The token is longer than the verifier's limit (kind ``too_large``)."""
+
+class MalformedToken(TokenError):
+    """Not a compact JWS, or an invalid URL part (kind ``malformed``)."""
+
+class UnsupportedAlgorithm(TokenError):
+    """``alg`` is missing or not exactly ``HS256`` (kind ``unsupported_algorithm``)."""
+
+class BadSignature(TokenError):
+    """The HMAC-SHA256 signature does not match (kind ``bad_signature``)."""
+
+class MissingClaim(TokenError):
+    """A required claim is absent (kind ``missing_claim``)."""
+
+class InvalidClaim(TokenError):
+    """A claim has the wrong type or value, or appears twice (kind ``invalid_claim``)."""
+
+class ExpiredToken(TokenError):
+    """Older than ``max_age`` plus leeway, or past ``exp`` (kind ``expired``)."""
+
+class IssuedInFuture(TokenError):
+    """``iat`` or ``nbf`` is later than now plus leeway (kind ``issued_in_future``)."""
+
+class ReplayedToken(TokenError):
+    """The ``jti`` was already accepted, or predates the verifier's memory (kind ``replayed``)."""
+
+class ReplayCacheFull(TokenError):
+    """Every replay cache entry is still live; refused, not evicted (kind ``replay_cache_full``)."""
+
+class DomainNotAllowed(TokenError):
+    """The email's domain is not on the allow-list (kind ``domain_not_allowed``)."""
+
+class WeakKey(TokenError):
+    """The key is shorter than 32 bytes (kind ``weak_key``)."""
+
+class BufferTooSmall(TokenError):
+    """The output (a login URL over 16 KiB) is too long (kind ``buffer_too_small``)."""
+
+def mint(
+    key: Key,
+    *,
+    email: str,
+    name: Optional[str] = None,
+    iat: Optional[Seconds] = None,
+    jti: Optional[str] = None,
+) -> str:
+    """Mint a HappyFox token; ``iat`` defaults to now, ``jti`` to a fresh random UUID."""
+
+def login_url(
+    token: str,
+    *,
+    account: Optional[str] = None,
+    domain: Optional[str] = None,
+    origin: Optional[str] = None,
+    return_to: Optional[str] = "home",
+) -> str:
+    """The support center URL that signs the token's user in (one of account/domain/origin)."""
+
+def sign_in_url(
+    key: Key,
+    *,
+    email: str,
+    name: Optional[str] = None,
+    account: Optional[str] = None,
+    domain: Optional[str] = None,
+    origin: Optional[str] = None,
+    return_to: Optional[str] = "home",
+    iat: Optional[Seconds] = None,
+    jti: Optional[str] = None,
+) -> str:
+    """``mint`` then ``login_url``: the URL to redirect a signed-in portal user to."""
+
+def logout_url(
+    *,
+    account: Optional[str] = None,
+    domain: Optional[str] = None,
+    origin: Optional[str] = None,
+) -> str:
+    """The support center's logout URL, ``<site>/logout``."""
+
+def decode_claims(
+    token: Token,
+    key: Key,
+    *,
+    max_age: Optional[int] = None,
+    leeway: Optional[int] = None,
+    now: Optional[Seconds] = None,
+    require_email: bool = True,
+) -> Claims:
+    """Every check of ``Verifier.verify`` except replay; records nothing."""
+
+class Verifier:
+    """Verifies tokens and accepts each ``jti`` once; safe to share between threads."""
+
+    def __init__(
+        self,
+        key: Key,
+        *,
+        max_age: int = 120,
+        leeway: int = 0,
+        allowed_domains: Optional[Iterable[str]] = None,
+        replay_capacity: int = 1024,
+        max_token_len: int = 4096,
+        require_email: bool = True,
+    ) -> None: ...
+    def verify(self, token: Token, *, now: Optional[Seconds] = None) -> Claims:
+        """Verify ``token`` at ``now`` (default: the clock), record its ``jti``, return claims."""
+    def remember_from(self, now: Optional[Seconds] = None) -> None:
+        """Refuse, from now on, every token issued before ``now - leeway`` (memory horizon)."""
+    @property
+    def max_age(self) -> int: ...
+    @property
+    def leeway(self) -> int: ...
+    @property
+    def max_token_len(self) -> int: ...
+    @property
+    def allowed_domains(self) -> Optional[tuple[str, ...]]: ...
+    @property
+    def replay_capacity(self) -> int: ...
+    @property
+    def remembered(self) -> int: ...

@@ -1,0 +1,234 @@
+//! `hfjwt._hfjwt`: the native half of the Python package `hfjwt`.
+//!
+//! Thin by design: each function converts Python values ([`convert`]), calls the core crate
+//! `hfjwt`, and converts the result or the core's error ([`errors`]) back. No token rule is
+//! written here. The Python half (`python/hfjwt/`) re-exports these and adds the
+//! PyJWT-shaped `encode`/`decode` on top of [`mint`] and [`decode_claims`].
+
+mod convert;
+mod errors;
+mod verifier;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use hfjwt::{AnyDomain, Grant, Policy, ReplayCache, scratch_len, token_len};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use pyo3::{intern, wrap_pyfunction};
+
+/// Longest login URL built, in bytes. Browsers and servers cap URLs near 8 KiB; a token
+/// that does not fit raises `BufferTooSmall`.
+const URL_CAP: usize = 16 * 1024;
+
+/// mint(key, *, email, name=None, iat=None, jti=None) -> str
+///
+/// Mints a HappyFox token: header {"alg":"HS256","typ":"JWT"}, claims name (if given),
+/// email, iat (default: now), jti (default: a fresh random UUID). `key` is the JWT app's
+/// key as str or bytes. Raises WeakKey for a key under 32 bytes, InvalidClaim for an email
+/// that is not an address or an empty jti.
+#[pyfunction]
+#[pyo3(signature = (key, *, email, name=None, iat=None, jti=None))]
+fn mint<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    email: &Bound<'py, PyAny>,
+    name: Option<&Bound<'py, PyAny>>,
+    iat: Option<&Bound<'py, PyAny>>,
+    jti: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyString>> {
+    let key = convert::key(key)?;
+    let email = convert::text(email, "email")?;
+    let name = name.map(|n| convert::text(n, "name")).transpose()?;
+    let iat = convert::unix_seconds(iat, "iat")?;
+    let jti = match jti {
+        Some(j) => convert::text(j, "jti")?,
+        None => convert::uuid4()?.into(),
+    };
+    let mut grant = Grant::new(&email, iat, &jti);
+    if let Some(name) = name.as_deref() {
+        grant = grant.with_name(name);
+    }
+    let mut buf = vec![0u8; token_len(&grant)];
+    let token = guarded(|| hfjwt::mint(&key, &grant, &mut buf))?;
+    token
+        .map(|t| PyString::new(py, t))
+        .map_err(|e| errors::to_py(py, e))
+}
+
+/// login_url(token, *, account=None, domain=None, origin=None, return_to="home") -> str
+///
+/// The URL that signs the token's user in: `https://<account>.happyfox.com/jwt/?token=...`
+/// (or on a custom `domain`, or an explicit `origin` such as "http://127.0.0.1:8080" for
+/// tests). Give exactly one of account, domain, origin. `return_to` is "home", "tickets",
+/// "kb", a path starting with one "/", or None to leave it out. Raises MalformedToken for an
+/// invalid account, domain, origin or return_to.
+#[pyfunction]
+#[pyo3(signature = (token, *, account=None, domain=None, origin=None, return_to=Some("home".to_owned())))]
+fn login_url<'py>(
+    py: Python<'py>,
+    token: &Bound<'py, PyAny>,
+    account: Option<String>,
+    domain: Option<String>,
+    origin: Option<String>,
+    return_to: Option<String>,
+) -> PyResult<Bound<'py, PyString>> {
+    let token = convert::text(token, "token")?;
+    url(
+        py,
+        &token,
+        account.as_deref(),
+        domain.as_deref(),
+        origin.as_deref(),
+        return_to.as_deref(),
+    )
+}
+
+/// sign_in_url(key, *, email, name=None, account=None, domain=None, origin=None,
+///             return_to="home", iat=None, jti=None) -> str
+///
+/// `mint` and `login_url` in one call: the URL to redirect a signed-in portal user to.
+#[pyfunction]
+#[pyo3(signature = (key, *, email, name=None, account=None, domain=None, origin=None,
+                    return_to=Some("home".to_owned()), iat=None, jti=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
+fn sign_in_url<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    email: &Bound<'py, PyAny>,
+    name: Option<&Bound<'py, PyAny>>,
+    account: Option<String>,
+    domain: Option<String>,
+    origin: Option<String>,
+    return_to: Option<String>,
+    iat: Option<&Bound<'py, PyAny>>,
+    jti: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyString>> {
+    // Check the site first, so a typo in it does not cost a jti.
+    let (account, domain, origin) = (account.as_deref(), domain.as_deref(), origin.as_deref());
+    url(py, "", account, domain, origin, return_to.as_deref())?;
+    let token = mint(py, key, email, name, iat, jti)?;
+    url(
+        py,
+        &token.to_cow()?,
+        account,
+        domain,
+        origin,
+        return_to.as_deref(),
+    )
+}
+
+/// logout_url(*, account=None, domain=None, origin=None) -> str
+///
+/// The support center's logout URL, `<site>/logout`.
+#[pyfunction]
+#[pyo3(signature = (*, account=None, domain=None, origin=None))]
+fn logout_url<'py>(
+    py: Python<'py>,
+    account: Option<String>,
+    domain: Option<String>,
+    origin: Option<String>,
+) -> PyResult<Bound<'py, PyString>> {
+    let site = convert::site(account.as_deref(), domain.as_deref(), origin.as_deref())?;
+    let url = guarded(|| hfjwt::logout_url::<URL_CAP>(site))?;
+    url.map(|u| PyString::new(py, &u))
+        .map_err(|e| errors::to_py(py, e))
+}
+
+/// decode_claims(token, key, *, max_age=120, leeway=0, now=None, require_email=True) -> dict
+///
+/// Every check of `Verifier.verify` except replay (nothing is recorded): the stateless
+/// verification behind `hfjwt.decode`. Prefer a long-lived `Verifier` for sign-ins.
+#[pyfunction]
+#[pyo3(signature = (token, key, *, max_age=None, leeway=None, now=None, require_email=true))]
+fn decode_claims<'py>(
+    py: Python<'py>,
+    token: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyAny>,
+    max_age: Option<&Bound<'py, PyAny>>,
+    leeway: Option<&Bound<'py, PyAny>>,
+    now: Option<&Bound<'py, PyAny>>,
+    require_email: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let key = convert::key(key)?;
+    let mut policy = Policy::new().require_email(require_email);
+    if let Some(max_age) = max_age {
+        policy = policy.max_age(convert::duration(max_age, "max_age")?);
+    }
+    if let Some(leeway) = leeway {
+        policy = policy.leeway(convert::duration(leeway, "leeway")?);
+    }
+    let now = convert::unix_seconds(now, "now")?;
+    let token = convert::token(token)?;
+    let token = token.as_slice();
+    // `check` never touches the replay store, so an empty one does.
+    let verifier = hfjwt::Verifier::with_parts(key, policy, AnyDomain, ReplayCache::<0>::new());
+    let mut scratch = vec![0u8; scratch_len(token.len().min(policy.get_max_token_len()))];
+    let claims = guarded(|| verifier.check(token, now, &mut scratch))?;
+    let c = claims.map_err(|e| errors::to_py(py, e))?;
+    claims_dict(py, c.name, c.email, c.iat, c.jti, c.exp, c.nbf)
+}
+
+/// The claims as a dict, in token order; absent optional claims are left out.
+fn claims_dict<'py>(
+    py: Python<'py>,
+    name: Option<&str>,
+    email: Option<&str>,
+    iat: u64,
+    jti: &str,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    if let Some(name) = name {
+        d.set_item(intern!(py, "name"), name)?;
+    }
+    if let Some(email) = email {
+        d.set_item(intern!(py, "email"), email)?;
+    }
+    d.set_item(intern!(py, "iat"), iat)?;
+    d.set_item(intern!(py, "jti"), jti)?;
+    if let Some(exp) = exp {
+        d.set_item(intern!(py, "exp"), exp)?;
+    }
+    if let Some(nbf) = nbf {
+        d.set_item(intern!(py, "nbf"), nbf)?;
+    }
+    Ok(d)
+}
+
+fn url<'py>(
+    py: Python<'py>,
+    token: &str,
+    account: Option<&str>,
+    domain: Option<&str>,
+    origin: Option<&str>,
+    return_to: Option<&str>,
+) -> PyResult<Bound<'py, PyString>> {
+    let site = convert::site(account, domain, origin)?;
+    let return_to = convert::return_to(py, return_to)?;
+    let url = guarded(|| hfjwt::login_url::<URL_CAP>(site, token, return_to))?;
+    url.map(|u| PyString::new(py, &u))
+        .map_err(|e| errors::to_py(py, e))
+}
+
+/// Runs a core call; should it ever panic, Python gets a RuntimeError, not a PanicException.
+fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|_| PyRuntimeError::new_err("internal error in hfjwt (please report it)"))
+}
+
+/// The native module `hfjwt._hfjwt`.
+#[pymodule]
+fn _hfjwt(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("MIN_KEY_LEN", hfjwt::MIN_KEY_LEN)?;
+    errors::register(m)?;
+    m.add_class::<verifier::Verifier>()?;
+    m.add_function(wrap_pyfunction!(mint, m)?)?;
+    m.add_function(wrap_pyfunction!(login_url, m)?)?;
+    m.add_function(wrap_pyfunction!(sign_in_url, m)?)?;
+    m.add_function(wrap_pyfunction!(logout_url, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_claims, m)?)?;
+    Ok(())
+}
