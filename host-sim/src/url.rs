@@ -15,10 +15,10 @@ pub const MAX_URL_LEN: usize = 8192;
 #[derive(clap::Args, Debug, Clone)]
 #[group(id = "site", required = true, multiple = false)]
 pub struct SiteArgs {
-    /// HappyFox account name: https://<ACCOUNT>.happyfox.com
+    /// HappyFox account name: `https://<ACCOUNT>.happyfox.com`
     #[arg(long)]
     pub account: Option<String>,
-    /// The account's custom domain: https://<DOMAIN>
+    /// The account's custom domain: `https://<DOMAIN>`
     #[arg(long)]
     pub domain: Option<String>,
     /// An explicit origin such as http://127.0.0.1:8080 (a local `hfjwt-sim serve`).
@@ -39,7 +39,7 @@ impl SiteArgs {
     }
 }
 
-/// Print the login URL <site>/jwt/?token=<TOKEN>[&return_to=<path>] for a given or freshly
+/// Print the login URL `<site>/jwt/?token=<TOKEN>[&return_to=<path>]` for a given or freshly
 /// minted token.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Exit status: 0 printed, 1 the core refused a part \

@@ -105,9 +105,11 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
             judge.judge(&token, &mut out)
         })
     };
-    written
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::usage(format!("verify: {e}")))?;
+    match written.and_then(|()| out.flush()) {
+        // The reader went away (`| head`): stop quietly, like other line tools.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.map_err(|e| Failure::usage(format!("verify: {e}")))?,
+    }
     Ok(if judge.rejected {
         Outcome::SomeRejected
     } else {
