@@ -1,0 +1,92 @@
+"""Interop with PyJWT, both ways, including the \\u escapes PyJWT writes for non-ASCII."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jwt
+import pytest
+
+import hfjwt
+from conftest import KEY, b64
+
+NAMES = ["Jo", "José Ñandú", "Zoë 😀 用户", 'quote " back\\slash\nnewline', "\u0001ctl"]
+
+
+def payload_json(token: str) -> str:
+    seg = token.split(".")[1]
+    return base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4)).decode("utf-8")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hfjwt_tokens_decode_with_pyjwt(name: str, now: int) -> None:
+    token = hfjwt.mint(KEY, email="jo@acme.com", name=name, iat=now, jti="j-" + name)
+    claims = jwt.decode(token, KEY, algorithms=["HS256"], options={"require": ["iat", "jti"]})
+    assert claims == {"name": name, "email": "jo@acme.com", "iat": now, "jti": "j-" + name}
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pyjwt_tokens_verify_with_hfjwt(name: str, now: int) -> None:
+    payload = {"name": name, "email": "jo@acme.com", "iat": now, "jti": "j-" + name}
+    token = jwt.encode(payload, KEY, algorithm="HS256")
+    if any(ord(c) > 127 for c in name):
+        assert "\\u" in payload_json(token)  # PyJWT escapes; hfjwt must unescape
+    assert hfjwt.Verifier(KEY).verify(token, now=now) == payload
+    assert hfjwt.decode(token, KEY, algorithms=["HS256"]) == payload
+
+
+def test_non_ascii_email_both_ways(now: int) -> None:
+    email = "用户@例子.中国"
+    theirs = jwt.encode({"email": email, "iat": now, "jti": "x"}, KEY)
+    assert hfjwt.Verifier(KEY).verify(theirs, now=now)["email"] == email
+    ours = hfjwt.mint(KEY, email=email, iat=now, jti="y")
+    assert jwt.decode(ours, KEY, algorithms=["HS256"])["email"] == email
+
+
+def test_encode_decode_are_drop_in_for_the_happyfox_subset(now: int) -> None:
+    payload = {"name": "José", "email": "jo@acme.com", "iat": now, "jti": "abc"}
+    ours = hfjwt.encode(payload, KEY, algorithm="HS256")
+    assert jwt.decode(ours, KEY, algorithms=["HS256"]) == payload
+    theirs = jwt.encode(payload, KEY, algorithm="HS256")
+    assert hfjwt.decode(theirs, KEY, algorithms=["HS256"]) == payload
+    # Same claims, different bytes: PyJWT escapes non-ASCII, hfjwt keeps UTF-8.
+    assert json.loads(payload_json(ours)) == json.loads(payload_json(theirs))
+
+
+def test_pyjwt_extra_claims_are_accepted_and_exp_is_checked(now: int) -> None:
+    token = jwt.encode({"email": "a@b.co", "iat": now, "jti": "e", "exp": now + 60, "x": 1}, KEY)
+    claims = hfjwt.Verifier(KEY).verify(token, now=now)
+    assert claims == {"email": "a@b.co", "iat": now, "jti": "e", "exp": now + 60}
+    with pytest.raises(hfjwt.ExpiredToken):
+        hfjwt.Verifier(KEY).verify(token, now=now + 60)
+
+
+def test_encode_fills_iat_and_jti_and_accepts_datetime(now: int) -> None:
+    import datetime
+
+    at = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc)
+    claims = jwt.decode(hfjwt.encode({"email": "a@b.co", "iat": at}, KEY), KEY, algorithms=["HS256"])
+    assert claims["iat"] == now and len(claims["jti"]) == 36
+    claims = jwt.decode(hfjwt.encode({"email": "a@b.co"}, KEY), KEY, algorithms=["HS256"])
+    assert abs(claims["iat"] - now) <= 5
+
+
+def test_pyjwt_lenient_encodings_are_refused(now: int) -> None:
+    token = jwt.encode({"email": "a@b.co", "iat": now, "jti": "p"}, KEY)
+    h, p, s = token.split(".")
+    padded = f"{h}.{p}{'=' * (-len(p) % 4)}.{s}"
+    if padded != token:
+        assert jwt.decode(padded, KEY, algorithms=["HS256"])  # PyJWT accepts padding
+        with pytest.raises(hfjwt.MalformedToken):
+            hfjwt.decode(padded, KEY)
+    dup = b'{"email":"a@b.co","iat":%d,"jti":"p","jti":"q"}' % now
+    from conftest import craft
+
+    with pytest.raises(hfjwt.InvalidClaim):
+        hfjwt.decode(craft(dup), KEY)
+
+
+def test_b64_helper_matches_pyjwt() -> None:
+    assert b64(b"\xff\xfe") == jwt.utils.base64url_encode(b"\xff\xfe").decode()
