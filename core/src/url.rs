@@ -125,7 +125,7 @@ pub fn check_remote_url(url: &str) -> Result<(), Error> {
     let rest = if let Some(r) = url.strip_prefix("https://") {
         r
     } else if let Some(r) = url.strip_prefix("http://") {
-        let host = r.split(['/', ':', '?', '#']).next().unwrap_or("");
+        let host = before_any(r, b"/:?#");
         if host != "localhost" && host != "127.0.0.1" {
             return Err(bad);
         }
@@ -133,7 +133,7 @@ pub fn check_remote_url(url: &str) -> Result<(), Error> {
     } else {
         return Err(bad);
     };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = before_any(rest, b"/?#");
     if host.is_empty() || !url.bytes().all(|c| c.is_ascii_graphic() || c >= 0x80) {
         return Err(bad);
     }
@@ -178,8 +178,12 @@ fn push_origin<const L: usize>(url: &mut String<L>, site: Site<'_>) -> Result<()
                 .strip_prefix("https://")
                 .or_else(|| o.strip_prefix("http://"))
                 .ok_or(bad)?;
-            let (host, port) = match rest.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
+            // A byte search rather than `rsplit_once` (core's `memrchr` can panic).
+            let (host, port) = match rest.bytes().rposition(|c| c == b':') {
+                Some(i) => (
+                    rest.get(..i).ok_or(bad)?,
+                    Some(rest.get(i + 1..).ok_or(bad)?),
+                ),
                 None => (rest, None),
             };
             let port_ok = port.is_none_or(|p| {
@@ -195,13 +199,23 @@ fn push_origin<const L: usize>(url: &mut String<L>, site: Site<'_>) -> Result<()
 
 /// A DNS host name or dotted IPv4 address: labels of letters, digits and inner hyphens.
 fn is_host(h: &str) -> bool {
+    // Splits bytes, not the `str`: `str::Split` keeps a panic path the optimiser cannot remove.
     (1..=253).contains(&h.len())
-        && h.split('.').all(|l| {
+        && h.as_bytes().split(|&c| c == b'.').all(|l| {
             (1..=63).contains(&l.len())
-                && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
+                && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+                && l.first() != Some(&b'-')
+                && l.last() != Some(&b'-')
         })
+}
+
+/// The part of `s` before the first of `stops` (all of `s` if none). Byte search rather than
+/// `str::split`, whose iterator keeps a panic path the optimiser cannot remove.
+fn before_any<'s>(s: &'s str, stops: &[u8]) -> &'s str {
+    match s.bytes().position(|c| stops.contains(&c)) {
+        Some(i) => s.get(..i).unwrap_or(""),
+        None => s,
+    }
 }
 
 /// Percent-encodes a query value: everything but RFC 3986 unreserved characters.
