@@ -72,6 +72,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod b64;
 mod claims;
 mod error;
 mod json;

@@ -172,6 +172,23 @@ impl<T: ReplayStore + ?Sized> ReplayStore for &mut T {
     }
 }
 
+/// A boxed store: large fixed-capacity caches live on the heap (`std` feature).
+#[cfg(feature = "std")]
+impl<T: ReplayStore + ?Sized> ReplayStore for std::boxed::Box<T> {
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        (**self).record(jti, live_until, now)
+    }
+    fn forget_through(&mut self, live_until: u64) {
+        (**self).forget_through(live_until)
+    }
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    fn capacity(&self) -> usize {
+        (**self).capacity()
+    }
+}
+
 /// Index slots hold `position + 1` in a `u32`, and the table has `2 × capacity` slots.
 const MAX_CAPACITY: usize = (u32::MAX / 2) as usize;
 

@@ -1,0 +1,139 @@
+//! Strict unpadded base64url decoding: URL alphabet only, no padding, canonical trailing bits.
+//!
+//! Table-driven rather than constant-time (base64ct took longer on a token's payload than
+//! HMAC-SHA256 took on the whole token): every byte decoded here is the presenter's own
+//! input, so its timing reveals nothing secret. The one secret-dependent comparison, the
+//! MAC, stays constant-time (`hmac`'s `verify_slice`).
+
+const INVALID: u8 = 0xff;
+
+/// Value of each byte in the base64url alphabet, `INVALID` elsewhere.
+static DECODE: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+fn value(c: u8) -> u8 {
+    DECODE[usize::from(c)]
+}
+
+/// Length of the bytes `len` base64url characters decode to, or `None` for an impossible
+/// length (one character past a multiple of four).
+pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
+    match len % 4 {
+        1 => None,
+        r => Some(len / 4 * 3 + if r == 0 { 0 } else { r - 1 }),
+    }
+}
+
+/// Decodes `input` into the front of `out`; `None` for anything but canonical unpadded
+/// base64url, or when `out` is too short (check [`decoded_len`] first to tell them apart).
+pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    let out = out.get_mut(..decoded_len(input.len())?)?;
+    let full = input.len() / 4 * 4;
+    let (quads, tail) = input.split_at(full);
+    let (triples, rest) = out.split_at_mut(full / 4 * 3);
+    // Valid values are < 64, INVALID has the high bit: OR them all and look once at the end.
+    let mut seen = 0u8;
+    for (q, t) in quads.chunks_exact(4).zip(triples.chunks_exact_mut(3)) {
+        let (a, b, c, d) = (value(q[0]), value(q[1]), value(q[2]), value(q[3]));
+        seen |= a | b | c | d;
+        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        t.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    match (tail, rest) {
+        ([], []) => {}
+        ([a, b], [x]) => {
+            let (a, b) = (value(*a), value(*b));
+            // The second character's low 4 bits carry nothing and must be zero.
+            seen |= a | b | if b & 0x0f != 0 { INVALID } else { 0 };
+            *x = a << 2 | b >> 4;
+        }
+        ([a, b, c], [x, y]) => {
+            let (a, b, c) = (value(*a), value(*b), value(*c));
+            seen |= a | b | c | if c & 0x03 != 0 { INVALID } else { 0 };
+            *x = a << 2 | b >> 4;
+            *y = b << 4 | c >> 2;
+        }
+        _ => return None,
+    }
+    if seen & 0x80 == 0 { Some(out) } else { None }
+}
+
+/// Whether `input` is canonical unpadded base64url, without keeping the bytes.
+pub(crate) fn is_canonical(input: &[u8]) -> bool {
+    let mut chunk = [0u8; 3];
+    // Only the last chunk can be short, and `decode` judges a short chunk as a tail.
+    input.chunks(4).all(|c| decode(c, &mut chunk).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64ct::{Base64UrlUnpadded, Encoding};
+
+    #[test]
+    fn agrees_with_base64ct_on_every_length_and_rejects_what_it_rejects() {
+        let data: std::vec::Vec<u8> = (0..=255u8).rev().collect();
+        for len in 0..data.len() {
+            let enc = Base64UrlUnpadded::encode_string(&data[..len]);
+            let mut out = [0u8; 256];
+            assert_eq!(
+                decode(enc.as_bytes(), &mut out),
+                Some(&data[..len]),
+                "len {len}"
+            );
+            assert!(is_canonical(enc.as_bytes()));
+        }
+        // Every single-character change is judged the same way by both decoders.
+        let enc = Base64UrlUnpadded::encode_string(b"hello world!!");
+        for i in 0..enc.len() {
+            for c in 0u8..=255 {
+                let mut e = enc.clone().into_bytes();
+                e[i] = c;
+                let mut a = [0u8; 32];
+                let mut b = [0u8; 32];
+                let ours = decode(&e, &mut a).map(|d| d.to_vec());
+                let theirs = core::str::from_utf8(&e).ok().and_then(|s| {
+                    Base64UrlUnpadded::decode(s, &mut b)
+                        .ok()
+                        .map(|d| d.to_vec())
+                });
+                assert_eq!(ours, theirs, "{:?}", core::str::from_utf8(&e));
+                assert_eq!(is_canonical(&e), ours.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_padding_standard_alphabet_and_bad_lengths() {
+        let mut out = [0u8; 16];
+        for bad in [
+            &b"QQ=="[..],
+            b"QQ=",
+            b"a+b/",
+            b"Q",
+            b"QUJDR",
+            b"QR",
+            b"QUJ",
+            b"QU J",
+        ] {
+            assert_eq!(
+                decode(bad, &mut out),
+                None,
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
+            assert!(!is_canonical(bad));
+        }
+        assert_eq!(decode(b"QQ", &mut out), Some(&b"A"[..]));
+        assert_eq!(decode(b"QUI", &mut out), Some(&b"AB"[..]));
+        assert_eq!(decode(b"QUI", &mut [0u8; 1]), None); // out too short
+    }
+}
