@@ -11,7 +11,7 @@ mod verifier;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use hfjwt::{AnyDomain, Grant, Policy, ReplayCache, scratch_len, token_len};
+use hfjwt::{AnyDomain, ErrorKind, Grant, Policy, ReplayCache, scratch_len, token_len};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -20,6 +20,8 @@ use pyo3::{intern, wrap_pyfunction};
 /// Longest login URL built, in bytes. Browsers and servers cap URLs near 8 KiB; a token
 /// that does not fit raises `BufferTooSmall`.
 const URL_CAP: usize = 16 * 1024;
+/// The first buffer tried: room for a login URL with a typical (~300-byte) token.
+const SHORT_URL: usize = 1024;
 
 /// mint(key, *, email, name=None, iat=None, jti=None) -> str
 ///
@@ -207,9 +209,16 @@ fn url<'py>(
 ) -> PyResult<Bound<'py, PyString>> {
     let site = convert::site(account, domain, origin)?;
     let return_to = convert::return_to(py, return_to)?;
-    let url = guarded(|| hfjwt::login_url::<URL_CAP>(site, token, return_to))?;
-    url.map(|u| PyString::new(py, &u))
-        .map_err(|e| errors::to_py(py, e))
+    // Most URLs fit the small buffer; the large one is only tried (and copied) when needed.
+    let url = match guarded(|| hfjwt::login_url::<SHORT_URL>(site, token, return_to))? {
+        Ok(u) => Ok(PyString::new(py, &u)),
+        Err(e) if e.kind() == ErrorKind::BufferTooSmall => {
+            guarded(|| hfjwt::login_url::<URL_CAP>(site, token, return_to))?
+                .map(|u| PyString::new(py, &u))
+        }
+        Err(e) => Err(e),
+    };
+    url.map_err(|e| errors::to_py(py, e))
 }
 
 /// Runs a core call; should it ever panic, Python gets a RuntimeError, not a PanicException.
