@@ -21,6 +21,37 @@ pub(crate) struct JsonStr {
     pub(crate) escaped: bool,
 }
 
+/// A [`JsonStr`] in 8 bytes: `escaped` rides in the top bit of `end`.
+#[derive(Clone, Copy)]
+struct PackedStr {
+    start: u32,
+    end: u32,
+}
+
+impl PackedStr {
+    const ESCAPED: u32 = 1 << 31;
+
+    /// `None` for spans past 2 GiB, which no token reaches (the caller refuses them).
+    fn pack(s: JsonStr) -> Option<Self> {
+        let start = u32::try_from(s.start).ok()?;
+        let end = u32::try_from(s.end)
+            .ok()
+            .filter(|e| e & Self::ESCAPED == 0)?;
+        Some(PackedStr {
+            start,
+            end: end | if s.escaped { Self::ESCAPED } else { 0 },
+        })
+    }
+
+    fn unpack(self) -> JsonStr {
+        JsonStr {
+            start: self.start as usize,
+            end: (self.end & !Self::ESCAPED) as usize,
+            escaped: self.end & Self::ESCAPED != 0,
+        }
+    }
+}
+
 /// A top-level member's value, as far as the verifier cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Value {
@@ -224,7 +255,9 @@ impl<'a> Reader<'a> {
         &mut self,
         mut f: impl FnMut(&mut Self, JsonStr) -> Result<(), Error>,
     ) -> Result<bool, Error> {
-        let mut keys: heapless::Vec<JsonStr, MAX_MEMBERS> = heapless::Vec::new();
+        // Packed spans (8 bytes, not 12 or 24): this list is the largest thing on verify's
+        // stack, and verify must stay under 2 KiB on a Cortex-M3 (docs/measurements.md).
+        let mut keys: heapless::Vec<PackedStr, MAX_MEMBERS> = heapless::Vec::new();
         let mut duplicate = false;
         self.ws();
         self.expect(b'{')?;
@@ -235,10 +268,11 @@ impl<'a> Reader<'a> {
             loop {
                 self.ws();
                 let key = self.string()?;
-                if keys.iter().any(|k| str_eq_str(self.b, *k, key)) {
+                if keys.iter().any(|k| str_eq_str(self.b, k.unpack(), key)) {
                     duplicate = true;
                 }
-                keys.push(key).map_err(|_| self.syntax)?;
+                let packed = PackedStr::pack(key).ok_or(self.syntax)?;
+                keys.push(packed).map_err(|_| self.syntax)?;
                 self.ws();
                 self.expect(b':')?;
                 self.ws();

@@ -356,6 +356,10 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
     }
 }
 
+// Never inlined: otherwise SHA-256's state lands in `Verifier::verify`'s own frame and sits
+// on the stack under `check` as well, which took verify past 2 KiB on a Cortex-M3
+// (docs/measurements.md).
+#[inline(never)]
 fn digest(jti: &str) -> [u8; DIGEST_LEN] {
     let full = Sha256::digest(jti.as_bytes());
     let mut out = [0u8; DIGEST_LEN];
