@@ -1,1 +1,118 @@
-fn main() {}
+//! Stack depth of hfjwt's entry points on a Cortex-M3, by stack painting under QEMU.
+//!
+//! For each call: fill the free stack below the current frame with a pattern, make the call,
+//! and find the lowest word that changed. The depth counted is everything the call pushed
+//! (its frames, locals and return values); buffers passed in by the caller (the verifier, the
+//! scratch buffer, the token buffer) are not counted. Prints one line per call through
+//! semihosting and exits QEMU.
+//!
+//!   cd core/nopanic && cargo run --release --bin stack
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use core::panic::PanicInfo;
+use core::ptr::{read_volatile, write_volatile};
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use hfjwt::{Grant, Key, ReplayCache, ReturnTo, Site, Verifier, login_url, mint, scratch_len};
+
+const PATTERN: u32 = 0x5AA5_C33C;
+/// How far below the measuring frame the stack is painted (RAM is 64 KiB).
+const PAINT_BYTES: usize = 16 * 1024;
+/// Left unpainted just below the measuring frame (its own spills).
+const GAP: usize = 64;
+
+/// Bytes of stack used by `f`, measured from `measure`'s own stack pointer.
+#[inline(never)]
+fn measure(f: &mut dyn FnMut()) -> usize {
+    let sp = cortex_m::register::msp::read() as usize;
+    let top = sp - GAP;
+    let low = sp - PAINT_BYTES;
+    let mut a = low;
+    while a < top {
+        // SAFETY: free stack below this frame, inside RAM; nothing else runs (no interrupts).
+        unsafe { write_volatile(a as *mut u32, PATTERN) };
+        a += 4;
+    }
+    f();
+    let mut a = low;
+    // SAFETY: as above.
+    while a < top && unsafe { read_volatile(a as *const u32) } == PATTERN {
+        a += 4;
+    }
+    sp - a
+}
+
+#[entry]
+fn main() -> ! {
+    let key = Key::new(b"0123456789abcdefghijklmnopqrstuv").unwrap();
+    let grant = Grant::new("jo@acme.com", 1_700_000_000, "5c8e0a4e-0b7f-4b1e-9c3a")
+        .with_name("Jos\u{e9} Example");
+    let mut token_buf = [0u8; 512];
+    let mut scratch = [0u8; scratch_len(512)];
+    let mut verifier = Verifier::<ReplayCache<64>>::new(key.clone());
+    let mut url_len = 0;
+
+    // What `measure` itself and an empty closure push; subtracted from every figure below.
+    let baseline = measure(&mut || black_box(()));
+    let mut token_len = 0;
+    let mint_depth = measure(&mut || {
+        token_len = mint(black_box(&key), black_box(&grant), black_box(&mut token_buf))
+            .map(str::len)
+            .unwrap_or(0);
+    });
+    let token = core::str::from_utf8(&token_buf[..token_len]).unwrap();
+
+    let mut ok = false;
+    let verify_ok = measure(&mut || {
+        ok = verifier
+            .verify(black_box(token), black_box(1_700_000_010), black_box(&mut scratch))
+            .is_ok();
+    });
+    let mut replayed = false;
+    let verify_replayed = measure(&mut || {
+        replayed = verifier
+            .verify(black_box(token), black_box(1_700_000_011), black_box(&mut scratch))
+            .is_err();
+    });
+    let mut bad = [0u8; 512];
+    bad[..token_len].copy_from_slice(token.as_bytes());
+    bad[token_len - 1] = if bad[token_len - 1] == b'A' { b'Q' } else { b'A' };
+    let bad = core::str::from_utf8(&bad[..token_len]).unwrap();
+    let mut bad_sig = false;
+    let verify_bad = measure(&mut || {
+        bad_sig = verifier
+            .verify(black_box(bad), black_box(1_700_000_012), black_box(&mut scratch))
+            .is_err();
+    });
+    let check_depth = measure(&mut || {
+        let _ = black_box(verifier.check(black_box(token), 1_700_000_010, &mut scratch));
+    });
+    let url_depth = measure(&mut || {
+        url_len = login_url::<640>(Site::Account("acme"), black_box(token), Some(ReturnTo::Kb))
+            .map(|u| u.len())
+            .unwrap_or(0);
+    });
+
+    hprintln!("token bytes: {}; measuring overhead subtracted: {} bytes", token_len, baseline);
+    let net = |d: usize| d - baseline;
+    hprintln!("stack mint: {} bytes", net(mint_depth));
+    hprintln!("stack verify (accepted, full path incl. replay record): {} bytes", net(verify_ok));
+    hprintln!("stack verify (replayed): {} bytes", net(verify_replayed));
+    hprintln!("stack verify (bad signature): {} bytes", net(verify_bad));
+    hprintln!("stack check (accepted): {} bytes", net(check_depth));
+    hprintln!("stack login_url::<640> (incl. its 644-byte result): {} bytes", net(url_depth));
+    let sane = ok && replayed && bad_sig && url_len > 0;
+    hprintln!("results as expected: {}", sane);
+    debug::exit(if sane { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    loop {}
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    hprintln!("panic: {}", info);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}

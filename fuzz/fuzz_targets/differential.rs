@@ -1,0 +1,47 @@
+//! Differential: the claims hfjwt decodes from an accepted token equal serde_json's reading of
+//! the same payload.
+//!
+//! Input: the payload JSON bytes; the harness signs them under the standard header, and the
+//! verifier's policy lets every `iat` through, so acceptance depends on the JSON alone.
+#![no_main]
+
+use hfjwt::{Key, Policy, ReplayCache, Verifier};
+use hfjwt_fuzz::{HEADER_JSON, KEY, sign};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|payload: &[u8]| {
+    let token = sign(KEY, HEADER_JSON, payload);
+    let mut verifier = Verifier::<ReplayCache<1>>::new(Key::new(KEY).unwrap()).with_policy(
+        Policy::new()
+            .max_age(u64::MAX)
+            .leeway(u64::MAX)
+            .max_token_len(usize::MAX)
+            .require_email(false),
+    );
+    let mut scratch = vec![0u8; hfjwt::scratch_len(token.len())];
+    let Ok(claims) = verifier.verify(&token, 0, &mut scratch) else { return };
+
+    let doc: Value = match serde_json::from_slice(payload) {
+        Ok(v) => v,
+        // serde_json (without arbitrary_precision) cannot hold numbers beyond f64 in an
+        // ignored claim, which hfjwt only syntax-checks; anything else is a disagreement.
+        Err(e) if e.to_string().starts_with("number out of range") => return,
+        Err(e) => panic!("hfjwt accepted a payload serde_json refuses: {e}"),
+    };
+    let obj = doc.as_object().expect("hfjwt accepted a non-object");
+    assert_eq!(obj.get("jti").and_then(Value::as_str), Some(claims.jti));
+    assert_eq!(obj.get("iat").and_then(Value::as_u64), Some(claims.iat));
+    assert_eq!(obj.get("email").and_then(Value::as_str), claims.email);
+    assert_eq!(obj.get("name").and_then(Value::as_str), claims.name);
+    for (name, got) in [("exp", claims.exp), ("nbf", claims.nbf)] {
+        match obj.get(name) {
+            None => assert_eq!(got, None),
+            // An integer literal reads the same; a fraction is rounded up by hfjwt.
+            Some(v) => match v.as_u64() {
+                Some(n) => assert_eq!(got, Some(n)),
+                None => assert!(got.is_some() && v.as_f64().is_some()),
+            },
+        }
+    }
+});
