@@ -1,12 +1,28 @@
 //! The hfjwt kiosk, independent of any board.
 //!
 //! This library is `no_std` and builds (and is tested) on the host; the QEMU board binary in
-//! `src/main.rs` feeds it bytes from its UARTs. Nothing here names a board type.
+//! `src/main.rs` and the desktop twin (`hfjwt-sim kiosk`) feed it bytes. Nothing here names a
+//! board type.
 //!
+//! - [`kiosk`]: the [`Kiosk`](kiosk::Kiosk) application and its line protocol.
+//! - [`panel`]: buttons and LEDs as text lines, for boards without drivable GPIO.
+//! - [`config`]: the configuration baked in at build time (demo keys in the repository).
 //! - [`line`](mod@line): assembles serial bytes into lines; an overlong line is discarded whole.
 
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+pub mod config;
+pub mod kiosk;
 pub mod line;
+mod log;
+pub mod panel;
+
+/// The trait crates the kiosk is generic over, re-exported so a host crate implements the very
+/// same versions.
+pub use {embedded_hal, embedded_io};

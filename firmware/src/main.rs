@@ -1,9 +1,9 @@
 //! The kiosk firmware for QEMU's `lm3s6965evb` (Cortex-M3).
 //!
-//! Bring-up demo: every line from the scanner UART is echoed to the host UART with the
-//! board's millisecond clock; `QUIT` (or `QUIT <n>`) exits QEMU through semihosting with
-//! status 0 (or n). Lines on the
-//! host UART and the panel UART are echoed too, so each channel's routing can be checked.
+//! Wires the board-free [`hfjwt_firmware::kiosk::Kiosk`] to the board: UART2 is the scanner,
+//! UART0 the host/browser line, UART1 a text panel for the buttons and LEDs (QEMU drives no
+//! GPIO input), SysTick the monotonic clock. `HALT` on the host line ends QEMU with status 0
+//! after logging the stack high-water mark; see `firmware/README.md` for the line protocol.
 //!
 //! On the host this binary is only a stub: the firmware runs on thumbv7m.
 
@@ -23,111 +23,99 @@ fn main() {
 
 #[cfg(target_os = "none")]
 mod firmware {
-    use core::fmt::Write as _;
-
     use cortex_m_rt::{ExceptionFrame, entry, exception};
-    use embedded_io::{Read as _, ReadReady as _, Write as _};
-    use hfjwt_firmware::line::LineBuffer;
+    use embedded_io::ReadReady as _;
+    use hfjwt_firmware::config;
+    use hfjwt_firmware::kiosk::{Button, Buttons, CounterJti, Event, Kiosk, Led, Parts, Poll};
+    use hfjwt_firmware::panel::TextPanel;
 
-    use crate::board::lm3s6965::{Board, Uart, now_ms, stack};
+    use crate::board::lm3s6965::{Board, Millis, cycles, now_ms, stack};
 
     defmt::timestamp!("{=u64:ms}", now_ms());
-
-    /// Longest line the demo keeps (a HappyFox-sized token is about 250 bytes).
-    const LINE: usize = 512;
 
     #[entry]
     fn main() -> ! {
         stack::paint();
-        let Some(mut board) = Board::take() else {
+        let Some(board) = Board::take() else {
             defmt::panic!("board taken twice");
         };
         defmt::info!(
-            "boot: lm3s6965evb, stack region {=usize} bytes",
-            stack::size()
+            "boot: lm3s6965evb, stack region {=usize} bytes, config {=str}",
+            stack::size(),
+            config::SOURCE
         );
-        let _ = board.host.write_all(b"READY\n");
-
-        let mut scanner_line = LineBuffer::<LINE>::new();
-        let mut host_line = LineBuffer::<LINE>::new();
-        let mut panel_line = LineBuffer::<64>::new();
+        if config::DEMO_KEYS {
+            defmt::warn!(
+                "built with the PUBLIC DEMO keys of firmware/kiosk.toml: not for production"
+            );
+        }
+        let (Ok(portal_key), Ok(happyfox_key)) = (config::portal_key(), config::happyfox_key())
+        else {
+            // build.rs refuses short keys, so this cannot happen with a checked configuration.
+            defmt::panic!("kiosk keys refused by the core");
+        };
+        let Board {
+            host,
+            panel,
+            scanner,
+            clock,
+        } = board;
+        let panel = TextPanel::new(panel);
+        let parts = Parts {
+            scanner,
+            host,
+            green: panel.led(Led::Green),
+            red: panel.led(Led::Red),
+            buttons: Buttons {
+                home: panel.button(Button::Home),
+                tickets: panel.button(Button::Tickets),
+                kb: panel.button(Button::Kb),
+            },
+            jti: CounterJti::new(config::SETTINGS.device_id),
+            clock: Ticks(clock),
+        };
+        let mut kiosk = Kiosk::new(parts, config::SETTINGS, portal_key, happyfox_key);
+        if let Err(e) = kiosk.start() {
+            defmt::error!("start: {}", e);
+        }
         loop {
-            if let Some(line) = poll(&mut board.scanner, &mut scanner_line) {
-                let now = board.clock.now_ms();
-                match line {
-                    Ok(line) if line.starts_with(b"QUIT") => {
-                        // `QUIT` exits 0, `QUIT <n>` exits n (to check that QEMU passes it on).
-                        let code = core::str::from_utf8(&line[4..])
-                            .ok()
-                            .and_then(|n| n.trim().parse::<i32>().ok())
-                            .unwrap_or(0);
-                        let _ = writeln!(Out(&mut board.host), "BYE {now}");
-                        let _ = board.host.flush();
-                        exit(code);
-                    }
-                    Ok(line) => {
-                        defmt::info!("scanner: {=usize} bytes at {=u64} ms", line.len(), now);
-                        let _ = write!(Out(&mut board.host), "SCAN {now} ");
-                        let _ = board.host.write_all(line);
-                        let _ = board.host.write_all(b"\n");
-                    }
-                    Err(e) => {
-                        defmt::warn!("scanner: line of {=usize} bytes dropped", e.len);
-                        let _ = writeln!(Out(&mut board.host), "TOOLONG {now} {}", e.len);
+            let started = cycles::now();
+            match kiosk.poll() {
+                Ok(Poll::Halt) => exit(0),
+                Ok(Poll::Handled(event)) => {
+                    // The poll that completes a scanner line does the whole decision: this is
+                    // the line-in -> GRANT-out time, in SysTick cycles of QEMU's virtual clock.
+                    if matches!(event, Event::Granted | Event::Denied) {
+                        defmt::info!(
+                            "decision took {=u32} us",
+                            cycles::since(started) / (board_cycles_per_us())
+                        );
                     }
                 }
-            }
-            if let Some(Ok(line)) = poll(&mut board.host, &mut host_line) {
-                defmt::info!("host: {=[u8]:a}", line);
-                let now = board.clock.now_ms();
-                let _ = write!(Out(&mut board.host), "HOST {now} ");
-                let _ = board.host.write_all(line);
-                let _ = board.host.write_all(b"\n");
-            }
-            if let Some(Ok(line)) = poll(&mut board.panel, &mut panel_line) {
-                defmt::info!("panel: {=[u8]:a}", line);
-                let _ = board.panel.write_all(b"PANEL ");
-                let _ = board.panel.write_all(line);
-                let _ = board.panel.write_all(b"\n");
-            }
-            // Everything is interrupt-free polling; sleep until the next SysTick.
-            if !any_ready(&mut board) {
-                cortex_m::asm::wfi();
+                Ok(Poll::Idle) => {
+                    // Interrupt-free polling: sleep until the next SysTick unless bytes wait.
+                    let p = kiosk.parts_mut();
+                    let ready = p.scanner.read_ready().unwrap_or(true)
+                        || p.host.read_ready().unwrap_or(true);
+                    if !ready {
+                        cortex_m::asm::wfi();
+                    }
+                }
+                Err(e) => defmt::error!("kiosk i/o: {}", e),
             }
         }
     }
 
-    fn any_ready(board: &mut Board) -> bool {
-        board.scanner.read_ready().unwrap_or(true)
-            || board.host.read_ready().unwrap_or(true)
-            || board.panel.read_ready().unwrap_or(true)
+    const fn board_cycles_per_us() -> u32 {
+        crate::board::lm3s6965::SYSCLK_HZ / 1_000_000
     }
 
-    /// Feeds whatever `uart` has received into `buf`; returns a finished line, if any.
-    fn poll<'b, const N: usize>(
-        uart: &mut Uart,
-        buf: &'b mut LineBuffer<N>,
-    ) -> Option<Result<&'b [u8], hfjwt_firmware::line::LineTooLong>> {
-        // Byte by byte, so that bytes after a line end stay in the FIFO for the next call.
-        let mut byte = [0u8; 1];
-        while uart.read_ready().unwrap_or(false) {
-            if uart.read(&mut byte).is_err() {
-                return None;
-            }
-            if byte[0] == b'\n' {
-                return buf.push(b'\n');
-            }
-            let _ = buf.push(byte[0]); // never ends a line
-        }
-        None
-    }
+    /// The board's SysTick milliseconds as the kiosk's monotonic clock.
+    struct Ticks(Millis);
 
-    /// `core::fmt` adapter for a UART (the demo's numbers; the kiosk formats its own lines).
-    struct Out<'a>(&'a mut Uart);
-
-    impl core::fmt::Write for Out<'_> {
-        fn write_str(&mut self, s: &str) -> core::fmt::Result {
-            self.0.write_all(s.as_bytes()).map_err(|_| core::fmt::Error)
+    impl hfjwt_firmware::kiosk::Monotonic for Ticks {
+        fn now_ms(&mut self) -> u64 {
+            self.0.now_ms()
         }
     }
 
@@ -143,7 +131,11 @@ mod firmware {
 
     #[panic_handler]
     fn panic(info: &core::panic::PanicInfo) -> ! {
-        defmt::error!("panic: {}", defmt::Display2Format(info));
+        // File and line only: formatting the message would pull core::fmt's machinery into flash.
+        match info.location() {
+            Some(l) => defmt::error!("panic at {=str}:{=u32}", l.file(), l.line()),
+            None => defmt::error!("panic"),
+        }
         semihosting::process::exit(101)
     }
 

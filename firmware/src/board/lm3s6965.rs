@@ -352,3 +352,33 @@ pub mod stack {
         top() - addr
     }
 }
+
+/// Sub-millisecond time stamps from SysTick: milliseconds × cycles per ms + the cycles elapsed
+/// in the current tick. QEMU does not emulate the DWT cycle counter (CYCCNT reads 0), so this is
+/// the finest clock there is: without `-icount` it follows the host's wall clock; with
+/// `-icount shift=0` each instruction advances it by 1 ns, i.e. it counts instructions.
+pub mod cycles {
+    use cortex_m::peripheral::SYST;
+
+    use super::{SYSCLK_HZ, now_ms};
+
+    const PER_MS: u32 = SYSCLK_HZ / 1000;
+
+    /// A wrapping stamp in system-clock cycles (wraps after ~6 minutes at 12 MHz).
+    pub fn now() -> u32 {
+        loop {
+            let before = now_ms();
+            let current = SYST::get_current();
+            // A tick in between would pair this count with the wrong millisecond: retry.
+            if now_ms() == before {
+                let in_tick = (PER_MS - 1).saturating_sub(current);
+                return (before as u32).wrapping_mul(PER_MS).wrapping_add(in_tick);
+            }
+        }
+    }
+
+    /// Cycles since `start` (a stamp from [`now`]).
+    pub fn since(start: u32) -> u32 {
+        now().wrapping_sub(start)
+    }
+}

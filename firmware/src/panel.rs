@@ -1,0 +1,175 @@
+//! Buttons and LEDs as text lines on a serial channel, for boards whose GPIO nothing outside
+//! can drive (QEMU's lm3s6965evb) and for the desktop twin, which prints the same lines.
+//!
+//! In: `PRESS home|tickets|kb`: the button reads high once (a latched press), then low.
+//! Out: `LED green on`, `LED green off`, `LED red on`, `LED red off` whenever the kiosk sets a
+//! pin; `ERROR unknown_panel_line ...` for any other input line.
+//!
+//! [`TextPanel`] hands out [`PanelLed`] ([`OutputPin`]) and [`PanelButton`] ([`InputPin`])
+//! handles that share the channel through a `RefCell`, so the [`Kiosk`](crate::kiosk::Kiosk)
+//! sees ordinary pins.
+
+use core::cell::RefCell;
+
+use embedded_hal::digital::{self, ErrorType, InputPin, OutputPin};
+use embedded_io::{Read, ReadReady, Write};
+
+use crate::kiosk::{Button, Led};
+use crate::line::LineBuffer;
+
+/// Longest panel line kept.
+pub const PANEL_LINE_LEN: usize = 32;
+
+/// A button/LED panel over one serial channel `U`.
+pub struct TextPanel<U> {
+    inner: RefCell<Inner<U>>,
+}
+
+struct Inner<U> {
+    uart: U,
+    line: LineBuffer<PANEL_LINE_LEN>,
+    latched: [bool; 3],
+}
+
+/// A panel failure: the channel's I/O error kind, or a re-entrant use of the panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanelError {
+    /// Reading or writing the channel failed.
+    Io(embedded_io::ErrorKind),
+    /// The panel was already borrowed (a pin used from inside another pin's call).
+    Busy,
+}
+
+impl digital::Error for PanelError {
+    fn kind(&self) -> digital::ErrorKind {
+        digital::ErrorKind::Other
+    }
+}
+
+impl<U: Read + ReadReady + Write> TextPanel<U> {
+    /// A panel on `uart`, no button pressed.
+    pub fn new(uart: U) -> Self {
+        TextPanel {
+            inner: RefCell::new(Inner {
+                uart,
+                line: LineBuffer::new(),
+                latched: [false; 3],
+            }),
+        }
+    }
+
+    /// The output pin of `led`.
+    pub fn led(&self, led: Led) -> PanelLed<'_, U> {
+        PanelLed { panel: self, led }
+    }
+
+    /// The input pin of `button`.
+    pub fn button(&self, button: Button) -> PanelButton<'_, U> {
+        PanelButton {
+            panel: self,
+            button,
+        }
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Inner<U>) -> Result<T, PanelError>,
+    ) -> Result<T, PanelError> {
+        let mut inner = self.inner.try_borrow_mut().map_err(|_| PanelError::Busy)?;
+        f(&mut inner)
+    }
+}
+
+impl<U: Read + ReadReady + Write> Inner<U> {
+    /// Reads every complete line that is ready and latches the presses it names.
+    fn pump(&mut self) -> Result<(), PanelError> {
+        let io = |e: U::Error| PanelError::Io(embedded_io::Error::kind(&e));
+        while self.uart.read_ready().map_err(io)? {
+            let mut byte = [0u8; 1];
+            if self.uart.read(&mut byte).map_err(io)? == 0 {
+                break;
+            }
+            let pressed = match self.line.push(byte[0]) {
+                None => continue,
+                Some(Ok(line)) => line
+                    .strip_prefix(b"PRESS ")
+                    .and_then(|name| core::str::from_utf8(name).ok())
+                    .and_then(Button::from_name),
+                Some(Err(_)) => None,
+            };
+            match pressed {
+                Some(b) => {
+                    if let Some(slot) = self.latched.get_mut(b as usize) {
+                        *slot = true;
+                    }
+                }
+                None => {
+                    self.uart
+                        .write_all(b"ERROR unknown_panel_line expected PRESS home|tickets|kb\n")
+                        .map_err(io)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An LED of a [`TextPanel`]: every `set_*` writes one `LED <name> on|off` line.
+pub struct PanelLed<'p, U> {
+    panel: &'p TextPanel<U>,
+    led: Led,
+}
+
+impl<U> ErrorType for PanelLed<'_, U> {
+    type Error = PanelError;
+}
+
+impl<U: Read + ReadReady + Write> PanelLed<'_, U> {
+    fn set(&mut self, on: bool) -> Result<(), PanelError> {
+        let led = self.led;
+        self.panel.with(|inner| {
+            let io = |e: U::Error| PanelError::Io(embedded_io::Error::kind(&e));
+            let state: &[u8] = if on { b" on\n" } else { b" off\n" };
+            inner.uart.write_all(b"LED ").map_err(io)?;
+            inner.uart.write_all(led.name().as_bytes()).map_err(io)?;
+            inner.uart.write_all(state).map_err(io)?;
+            inner.uart.flush().map_err(io)
+        })
+    }
+}
+
+impl<U: Read + ReadReady + Write> OutputPin for PanelLed<'_, U> {
+    fn set_low(&mut self) -> Result<(), PanelError> {
+        self.set(false)
+    }
+    fn set_high(&mut self) -> Result<(), PanelError> {
+        self.set(true)
+    }
+}
+
+/// A button of a [`TextPanel`]: high once per `PRESS` line.
+pub struct PanelButton<'p, U> {
+    panel: &'p TextPanel<U>,
+    button: Button,
+}
+
+impl<U> ErrorType for PanelButton<'_, U> {
+    type Error = PanelError;
+}
+
+impl<U: Read + ReadReady + Write> InputPin for PanelButton<'_, U> {
+    fn is_high(&mut self) -> Result<bool, PanelError> {
+        let i = self.button as usize;
+        self.panel.with(|inner| {
+            inner.pump()?;
+            Ok(inner
+                .latched
+                .get_mut(i)
+                .map(core::mem::take)
+                .unwrap_or(false))
+        })
+    }
+    fn is_low(&mut self) -> Result<bool, PanelError> {
+        self.is_high().map(|h| !h)
+    }
+}
