@@ -49,27 +49,54 @@ pub fn email_domain(email: &str) -> &str {
 /// 1–253 bytes made of at least two dot-separated labels of 1–63 bytes, each of letters,
 /// digits, hyphens (not first or last) or non-ASCII characters (internationalised names).
 pub fn is_valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
+    // One pass over the bytes (this runs on every verify and mint).
+    let b = email.as_bytes();
+    let Some(at) = b.iter().position(|&c| c == b'@') else {
         return false;
     };
-    let local_ok = (1..=64).contains(&local.len())
-        && local
-            .bytes()
-            .all(|c| c >= 0x80 || (c.is_ascii_graphic() && !b"\"(),:;<>@[\\]".contains(&c)));
-    let mut labels = 0usize;
-    // Split the bytes, not the `str`: `str::Split` keeps a panic path the optimiser cannot
-    // remove, the slice split does not.
-    let domain_ok = (1..=253).contains(&domain.len())
-        && domain.as_bytes().split(|&c| c == b'.').all(|label| {
+    let (local, domain) = (b.get(..at).unwrap_or(&[]), b.get(at + 1..).unwrap_or(&[]));
+    if !(1..=64).contains(&local.len()) || !(1..=253).contains(&domain.len()) {
+        return false;
+    }
+    let local_ok = local.iter().all(|&c| {
+        c >= 0x80
+            || (c.is_ascii_graphic()
+                && !matches!(
+                    c,
+                    b'"' | b'('
+                        | b')'
+                        | b','
+                        | b':'
+                        | b';'
+                        | b'<'
+                        | b'>'
+                        | b'@'
+                        | b'['
+                        | b'\\'
+                        | b']'
+                ))
+    });
+    if !local_ok {
+        return false;
+    }
+    let (mut labels, mut label_len, mut prev) = (1usize, 0usize, b'.');
+    for &c in domain {
+        if c == b'.' {
+            if label_len == 0 || prev == b'-' {
+                return false;
+            }
             labels += 1;
-            (1..=63).contains(&label.len())
-                && label.first() != Some(&b'-')
-                && label.last() != Some(&b'-')
-                && label
-                    .iter()
-                    .all(|&c| c >= 0x80 || c.is_ascii_alphanumeric() || c == b'-')
-        });
-    local_ok && domain_ok && labels >= 2
+            label_len = 0;
+        } else {
+            let ok = c >= 0x80 || c.is_ascii_alphanumeric() || (c == b'-' && label_len > 0);
+            label_len += 1;
+            if !ok || label_len > 63 {
+                return false;
+            }
+        }
+        prev = c;
+    }
+    label_len > 0 && prev != b'-' && labels >= 2
 }
 
 /// The email domains a verifier accepts.

@@ -70,9 +70,9 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over `b`, which must be valid UTF-8 (checked here).
+    /// A reader over `b`. UTF-8 is checked where it can occur: outside strings only ASCII
+    /// is valid JSON, and each string holding non-ASCII bytes is validated as it is read.
     pub(crate) fn new(b: &'a [u8], syntax: Error) -> Result<Self, Error> {
-        core::str::from_utf8(b).map_err(|_| syntax)?;
         Ok(Reader { b, pos: 0, syntax })
     }
 
@@ -105,28 +105,37 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a string at the cursor, checking escapes and control characters.
+    /// Reads a string at the cursor, checking escapes, control characters and UTF-8.
     fn string(&mut self) -> Result<JsonStr, Error> {
         self.expect(b'"')?;
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Skip plain bytes in a tight loop; stop at a quote, a backslash or a control.
+            let rest = self.b.get(self.pos..).ok_or(self.syntax)?;
+            let stop = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .ok_or(self.syntax)?;
+            self.pos += stop;
             match self.peek() {
                 Some(b'"') => {
-                    let s = JsonStr {
-                        start,
-                        end: self.pos,
-                        escaped,
-                    };
+                    let raw = self.b.get(start..self.pos).ok_or(self.syntax)?;
+                    if !raw.is_ascii() {
+                        core::str::from_utf8(raw).map_err(|_| self.syntax)?;
+                    }
                     self.pos += 1;
-                    return Ok(s);
+                    return Ok(JsonStr {
+                        start,
+                        end: self.pos - 1,
+                        escaped,
+                    });
                 }
                 Some(b'\\') => {
                     let (_, len) = escape_at(self.b, self.pos).ok_or(self.syntax)?;
                     self.pos += len;
                     escaped = true;
                 }
-                Some(c) if c >= 0x20 => self.pos += 1,
                 _ => return Err(self.syntax),
             }
         }
@@ -529,7 +538,12 @@ mod tests {
         assert_eq!(members(&deep), Err(SYNTAX));
         let ok = format!("{{\"a\":{}{}}}", "[".repeat(64), "]".repeat(64));
         assert_eq!(members(&ok), Ok((false, 1)));
-        assert!(Reader::new(b"{\"a\":\"\xff\"}", SYNTAX).is_err());
+        let mut r = Reader::new(b"{\"a\":\"\xff\"}", SYNTAX).unwrap();
+        assert!(r.object(|r, _| r.value().map(|_| ())).is_err());
+        let mut r = Reader::new(b"{\"a\":1}\xc3\xa9", SYNTAX).unwrap();
+        assert!(r.object(|r, _| r.value().map(|_| ())).is_err());
+        let mut r = Reader::new(b"{\"a\":\"\xc3\xa9\"}", SYNTAX).unwrap();
+        assert!(r.object(|r, _| r.value().map(|_| ())).is_ok());
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl<'a> Grant<'a> {
 /// The length in bytes of the token [`mint`] writes for `grant` (useful to size a buffer).
 pub fn token_len(grant: &Grant<'_>) -> usize {
     let json = claims_json_len(grant);
-    HEADER_B64.len() + 1 + (json * 4).div_ceil(3) + 1 + 43
+    HEADER_B64.len() + 1 + b64_len(json) + 1 + 43
 }
 
 /// Mints an HS256 token for `grant` into `out` and returns it as a `&str` borrowed from `out`.
@@ -78,103 +78,148 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
         ErrorKind::BufferTooSmall,
         "output buffer is too small for the token",
     );
-    let total = token_len(grant);
+    let json_len = claims_json_len(grant);
+    let payload_start = HEADER_B64.len() + 1;
+    let payload_end = payload_start + b64_len(json_len);
+    let total = payload_end + 1 + 43;
     let out = out.get_mut(..total).ok_or(small)?;
 
-    let (head, rest) = out.split_at_mut(HEADER_B64.len() + 1);
-    head.get_mut(..HEADER_B64.len())
+    out.get_mut(..HEADER_B64.len())
         .ok_or(small)?
         .copy_from_slice(HEADER_B64.as_bytes());
-    *head.last_mut().ok_or(small)? = b'.';
-
-    let mut w = B64Writer {
-        out: rest,
+    *out.get_mut(HEADER_B64.len()).ok_or(small)? = b'.';
+    // The claims JSON goes where its base64url will be, then expands in place.
+    let region = out.get_mut(payload_start..payload_end).ok_or(small)?;
+    let mut w = Cursor {
+        buf: region,
         pos: 0,
-        acc: 0,
-        bits: 0,
     };
-    write_claims(grant, &mut |bytes| w.write(bytes)).ok_or(small)?;
-    let payload_end = HEADER_B64.len() + 1 + w.finish().ok_or(small)?;
+    write_claims(grant, &mut w).ok_or(small)?;
+    encode_in_place(region, json_len).ok_or(small)?;
 
     let sig = key.sign(out.get(..payload_end).ok_or(small)?);
-    let (_, tail) = out.split_at_mut(payload_end);
+    let tail = out.get_mut(payload_end..).ok_or(small)?;
     *tail.first_mut().ok_or(small)? = b'.';
-    let mut w = B64Writer {
-        out: tail.get_mut(1..).ok_or(small)?,
-        pos: 0,
-        acc: 0,
-        bits: 0,
-    };
-    w.write(&sig).ok_or(small)?;
-    w.finish().ok_or(small)?;
+    let sig_out = tail.get_mut(1..).ok_or(small)?;
+    sig_out.get_mut(..32).ok_or(small)?.copy_from_slice(&sig);
+    encode_in_place(sig_out, 32).ok_or(small)?;
 
     // Everything written is ASCII.
     core::str::from_utf8(out).map_err(|_| small)
 }
 
-/// Emits the claims JSON through `emit`; `None` when `emit` runs out of room.
-fn write_claims(g: &Grant<'_>, emit: &mut dyn FnMut(&[u8]) -> Option<()>) -> Option<()> {
-    emit(b"{")?;
-    if let Some(name) = g.name {
-        emit(b"\"name\":")?;
-        write_string(name, emit)?;
-        emit(b",")?;
-    }
-    emit(b"\"email\":")?;
-    write_string(g.email, emit)?;
-    emit(b",\"iat\":")?;
-    let mut digits = [0u8; 20];
-    emit(u64_decimal(g.iat, &mut digits))?;
-    emit(b",\"jti\":")?;
-    write_string(g.jti, emit)?;
-    emit(b"}")
+/// Characters of unpadded base64url for `n` bytes.
+const fn b64_len(n: usize) -> usize {
+    n / 3 * 4 + [0, 2, 3][n % 3]
 }
 
-fn write_string(s: &str, emit: &mut dyn FnMut(&[u8]) -> Option<()>) -> Option<()> {
-    emit(b"\"")?;
+/// Expands the first `n` bytes of `buf` into `b64_len(n)` base64url characters in place.
+/// Works from the last group backwards: group `j` is read from `3j` and written at `4j`, so a
+/// write never reaches a byte not yet read.
+fn encode_in_place(buf: &mut [u8], n: usize) -> Option<()> {
+    let groups = n.div_ceil(3);
+    let rem = n % 3;
+    for j in (0..groups).rev() {
+        let src = buf.get(3 * j..(3 * j + 3).min(n))?;
+        let (a, b, c) = (
+            src.first().copied()?,
+            src.get(1).copied().unwrap_or(0),
+            src.get(2).copied().unwrap_or(0),
+        );
+        let v = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+        let chars = [v >> 18, v >> 12, v >> 6, v].map(|x| ALPHABET[(x & 63) as usize]);
+        let width = if j + 1 == groups && rem != 0 {
+            rem + 1
+        } else {
+            4
+        };
+        buf.get_mut(4 * j..4 * j + width)?
+            .copy_from_slice(chars.get(..width)?);
+    }
+    Some(())
+}
+
+/// Writes into a slice, `None` once it is full.
+struct Cursor<'b> {
+    buf: &'b mut [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        let end = self.pos.checked_add(bytes.len())?;
+        self.buf.get_mut(self.pos..end)?.copy_from_slice(bytes);
+        self.pos = end;
+        Some(())
+    }
+}
+
+fn write_claims(g: &Grant<'_>, w: &mut Cursor<'_>) -> Option<()> {
+    if let Some(name) = g.name {
+        w.put(b"{\"name\":")?;
+        write_string(name, w)?;
+        w.put(b",\"email\":")?;
+    } else {
+        w.put(b"{\"email\":")?;
+    }
+    write_string(g.email, w)?;
+    w.put(b",\"iat\":")?;
+    let mut digits = [0u8; 20];
+    w.put(u64_decimal(g.iat, &mut digits))?;
+    w.put(b",\"jti\":")?;
+    write_string(g.jti, w)?;
+    w.put(b"}")
+}
+
+/// Whether `c` must be escaped in a JSON string.
+const fn needs_escape(c: u8) -> bool {
+    c < 0x20 || c == b'"' || c == b'\\'
+}
+
+fn write_string(s: &str, w: &mut Cursor<'_>) -> Option<()> {
+    w.put(b"\"")?;
     let bytes = s.as_bytes();
     let mut plain_from = 0;
     for (i, &c) in bytes.iter().enumerate() {
-        let short: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        emit(bytes.get(plain_from..i)?)?;
-        if short.is_empty() {
-            let hex = b"0123456789abcdef";
-            emit(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                hex[usize::from(c >> 4)],
-                hex[usize::from(c & 15)],
-            ])?;
-        } else {
-            emit(short)?;
+        if !needs_escape(c) {
+            continue;
+        }
+        w.put(bytes.get(plain_from..i)?)?;
+        match c {
+            b'"' => w.put(b"\\\"")?,
+            b'\\' => w.put(b"\\\\")?,
+            b'\n' => w.put(b"\\n")?,
+            b'\r' => w.put(b"\\r")?,
+            b'\t' => w.put(b"\\t")?,
+            0x08 => w.put(b"\\b")?,
+            0x0c => w.put(b"\\f")?,
+            _ => {
+                let hex = b"0123456789abcdef";
+                w.put(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    hex[usize::from(c >> 4)],
+                    hex[usize::from(c & 15)],
+                ])?
+            }
         }
         plain_from = i + 1;
     }
-    emit(bytes.get(plain_from..)?)?;
-    emit(b"\"")
+    w.put(bytes.get(plain_from..)?)?;
+    w.put(b"\"")
 }
 
 fn escaped_len(s: &str) -> usize {
-    2 + s
-        .bytes()
-        .map(|c| match c {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
-            0..=0x1f => 6,
-            _ => 1,
-        })
-        .sum::<usize>()
+    2 + s.len()
+        + s.bytes()
+            .filter(|&c| needs_escape(c))
+            .map(|c| match c {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                _ => 5,
+            })
+            .sum::<usize>()
 }
 
 fn claims_json_len(g: &Grant<'_>) -> usize {
@@ -205,66 +250,20 @@ fn u64_decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     buf.get(i..).unwrap_or(&[])
 }
 
-/// Streams bytes out as unpadded base64url.
-struct B64Writer<'o> {
-    out: &'o mut [u8],
-    pos: usize,
-    acc: u32,
-    bits: u32,
-}
-
-impl B64Writer<'_> {
-    fn put(&mut self, sextet: u32) -> Option<()> {
-        *self.out.get_mut(self.pos)? = *ALPHABET.get((sextet & 63) as usize)?;
-        self.pos += 1;
-        Some(())
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Option<()> {
-        for &b in bytes {
-            self.acc = (self.acc << 8) | u32::from(b);
-            self.bits += 8;
-            while self.bits >= 6 {
-                self.bits -= 6;
-                self.put(self.acc >> self.bits)?;
-            }
-            self.acc &= (1 << self.bits) - 1;
-        }
-        Some(())
-    }
-
-    /// Flushes the last partial sextet and returns the number of characters written.
-    fn finish(mut self) -> Option<usize> {
-        if self.bits > 0 {
-            self.put(self.acc << (6 - self.bits))?;
-        }
-        Some(self.pos)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64ct::{Base64UrlUnpadded, Encoding};
 
     #[test]
-    fn streaming_base64_matches_base64ct() {
+    fn in_place_base64_matches_base64ct() {
         let data: std::vec::Vec<u8> = (0..=255u8).collect();
         for len in 0..data.len() {
-            let mut out = [0u8; 400];
-            let mut w = B64Writer {
-                out: &mut out,
-                pos: 0,
-                acc: 0,
-                bits: 0,
-            };
-            // Feed in uneven chunks to exercise the carry.
-            for chunk in data[..len].chunks(7) {
-                w.write(chunk).unwrap();
-            }
-            let n = w.finish().unwrap();
+            let mut buf = [0u8; 400];
+            buf[..len].copy_from_slice(&data[..len]);
+            encode_in_place(&mut buf[..b64_len(len)], len).unwrap();
             assert_eq!(
-                &out[..n],
+                &buf[..b64_len(len)],
                 Base64UrlUnpadded::encode_string(&data[..len]).as_bytes()
             );
         }
@@ -273,13 +272,14 @@ mod tests {
     #[test]
     fn claims_json_is_exact_and_escaped() {
         let g = Grant::new("a@b.co", 42, "j\"1\\\n\u{1}").with_name("José 😀");
-        let mut json = std::vec::Vec::new();
-        write_claims(&g, &mut |b| {
-            json.extend_from_slice(b);
-            Some(())
-        })
-        .unwrap();
-        let json = std::string::String::from_utf8(json).unwrap();
+        let mut buf = [0u8; 256];
+        let mut w = Cursor {
+            buf: &mut buf,
+            pos: 0,
+        };
+        write_claims(&g, &mut w).unwrap();
+        let n = w.pos;
+        let json = std::str::from_utf8(&buf[..n]).unwrap();
         assert_eq!(
             json,
             "{\"name\":\"José 😀\",\"email\":\"a@b.co\",\"iat\":42,\"jti\":\"j\\\"1\\\\\\n\\u0001\"}"

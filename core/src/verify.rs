@@ -233,7 +233,15 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
                 HEADER_TOO_LARGE,
             )?)
         };
-        let payload_len = decode(parts.payload, scratch, PAYLOAD_B64, SCRATCH_TOO_SMALL)?.len();
+        let payload_len = decode(parts.payload, scratch, PAYLOAD_B64, SCRATCH_TOO_SMALL)
+            .map_err(|e| {
+                if parts.payload.contains(&b'.') {
+                    SEGMENTS
+                } else {
+                    e
+                }
+            })?
+            .len();
         // A signature of another length is still checked for strict base64url here, but
         // judged only after the header: an HS512 or `none` token is `unsupported_algorithm`.
         let mut sig = [0u8; SIG_LEN];
@@ -333,25 +341,24 @@ struct Parts<'t> {
 
 impl<'t> Parts<'t> {
     fn split(token: &'t [u8]) -> Result<Self, Error> {
-        let segments = err(
-            ErrorKind::Malformed,
-            "token does not have exactly three segments",
-        );
-        let first = token.iter().position(|&c| c == b'.').ok_or(segments)?;
-        let rest = token.get(first + 1..).ok_or(segments)?;
-        let second = first + 1 + rest.iter().position(|&c| c == b'.').ok_or(segments)?;
-        let signature = token.get(second + 1..).ok_or(segments)?;
-        if signature.contains(&b'.') {
-            return Err(segments);
-        }
+        // The header and signature are short: find their dots from either end instead of
+        // scanning the payload, then make sure the payload holds no third dot.
+        let first = token.iter().position(|&c| c == b'.').ok_or(SEGMENTS)?;
+        let last = token.iter().rposition(|&c| c == b'.').ok_or(SEGMENTS)?;
+        let payload = token.get(first + 1..last).ok_or(SEGMENTS)?;
         Ok(Parts {
-            header: token.get(..first).ok_or(segments)?,
-            payload: token.get(first + 1..second).ok_or(segments)?,
-            signature,
-            signing_input: token.get(..second).ok_or(segments)?,
+            header: token.get(..first).ok_or(SEGMENTS)?,
+            payload,
+            signature: token.get(last + 1..).ok_or(SEGMENTS)?,
+            signing_input: token.get(..last).ok_or(SEGMENTS)?,
         })
     }
 }
+
+const SEGMENTS: Error = err(
+    ErrorKind::Malformed,
+    "token does not have exactly three segments",
+);
 
 /// Strict base64url (see [`b64`]); `small` when `out` cannot hold the decoded bytes.
 fn decode<'o>(b64: &[u8], out: &'o mut [u8], bad: Error, small: Error) -> Result<&'o [u8], Error> {
