@@ -285,7 +285,7 @@ mod tests {
             "{\"name\":\"José 😀\",\"email\":\"a@b.co\",\"iat\":42,\"jti\":\"j\\\"1\\\\\\n\\u0001\"}"
         );
         assert_eq!(json.len(), claims_json_len(&g));
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
         assert_eq!(v["jti"], "j\"1\\\n\u{1}");
     }
 
