@@ -154,7 +154,7 @@ def run_cli(*args: str, env_key: str | None = KEY, stdin: str = "") -> subproces
     )
 
 
-def test_cli_mint_url_verify(tmp_path: object) -> None:
+def test_cli_mint_url_verify() -> None:
     assert run_cli("--help").returncode == 0
     minted = run_cli("mint", "--email", "jo@acme.com", "--name", "José")
     assert minted.returncode == 0, minted.stderr
