@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every test of hfjwt. This is the README's test command; .ci/run calls exactly it.
+#
+#   scripts/test-all.sh
+#
+# On a fresh Debian machine with rustup (stable and nightly) it installs what it needs:
+# qemu-system-arm and binutils-arm-none-eabi (apt), the thumbv6m/thumbv7m targets, defmt-print,
+# clippy and rustfmt, cargo-fuzz, and a Python venv at .venv with maturin, pytest, PyJWT and
+# mypy. It fails loudly when something cannot be installed; nothing is skipped silently.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+started=$SECONDS
+step() { printf '\n==== %s (%ds) ====\n' "$*" $((SECONDS - started)); }
+die() { echo "test-all.sh: $*" >&2; exit 1; }
+
+step "toolchains and system packages"
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
+command -v python3 >/dev/null || die "python3 not found"
+for component in clippy rustfmt; do
+    rustup component list --installed | grep -q "^$component" || rustup component add "$component" \
+        || die "rustup component add $component failed"
+done
+scripts/install-qemu.sh
+
+step "format"
+cargo fmt --all --check
+cargo fmt --manifest-path fuzz/Cargo.toml --check
+cargo fmt --manifest-path core/nopanic/Cargo.toml --check
+
+step "clippy, host workspace (-D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "docs (-D warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "core builds for Cortex-M0 and Cortex-M3 (no_std, no alloc)"
+cargo build -p hfjwt --locked --target thumbv6m-none-eabi
+cargo build -p hfjwt --locked --target thumbv7m-none-eabi --features defmt
+
+step "firmware: release build and clippy for thumbv7m"
+(cd firmware && cargo build --release --locked && cargo clippy --release --locked -- -D warnings)
+
+step "tests, host workspace (includes the QEMU scenario comparison)"
+cargo test --workspace --locked
+
+step "no-panic proof (link fails if any panic path survives)"
+scripts/check-no-panic.sh
+
+step "Python bindings (venv, pytest, mypy --strict)"
+bindings-python/scripts/test.sh
+
+step "fuzz smoke run"
+scripts/fuzz.sh --smoke
+
+step "all tests passed"
