@@ -93,3 +93,8 @@ pub use replay::HeapReplayCache;
 pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
 pub use url::{ReturnTo, Site, check_remote_url, login_url, logout_url};
 pub use verify::{MAX_HEADER_LEN, Policy, Verifier, scratch_len};
+
+/// The repository README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
