@@ -92,7 +92,7 @@ pub use mint::{Grant, HEADER_B64, mint, token_len};
 pub use replay::HeapReplayCache;
 pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
 pub use url::{ReturnTo, Site, check_remote_url, login_url, logout_url};
-pub use verify::{MAX_HEADER_LEN, Policy, Verifier, scratch_len};
+pub use verify::{MAX_HEADER_LEN, Policy, Rejection, Verifier, scratch_len};
 
 /// The repository README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

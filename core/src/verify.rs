@@ -196,9 +196,32 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         now: u64,
         scratch: &'s mut [u8],
     ) -> Result<Claims<'s>, Error> {
-        let claims = self.check(token, now, scratch)?;
+        self.verify_detailed(token, now, scratch)
+            .map_err(|r| r.error)
+    }
+
+    /// [`verify`](Self::verify), but a refusal also carries the token's claims when its
+    /// signature had been verified (late, not-yet-valid, foreign-domain, replayed or
+    /// cache-full tokens), so a caller can log whose sign-in was refused. Claims of a token
+    /// whose signature did not verify are never returned.
+    pub fn verify_detailed<'s, T: AsRef<[u8]> + ?Sized>(
+        &mut self,
+        token: &T,
+        now: u64,
+        scratch: &'s mut [u8],
+    ) -> Result<Claims<'s>, Rejection<'s>> {
+        let claims = self
+            .authentic_claims(token.as_ref(), scratch)
+            .map_err(Rejection::unsigned)?;
+        let refused = |error| Rejection {
+            error,
+            claims: Some(claims),
+        };
+        self.judge(&claims, now).map_err(refused)?;
         let live_until = claims.iat.saturating_add(self.policy.window());
-        self.replay.record(claims.jti, live_until, now)?;
+        self.replay
+            .record(claims.jti, live_until, now)
+            .map_err(refused)?;
         Ok(claims)
     }
 
@@ -212,7 +235,17 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         now: u64,
         scratch: &'s mut [u8],
     ) -> Result<Claims<'s>, Error> {
-        let token = token.as_ref();
+        let claims = self.authentic_claims(token.as_ref(), scratch)?;
+        self.judge(&claims, now)?;
+        Ok(claims)
+    }
+
+    /// Size, shape, header, MAC and claims: everything that does not depend on `now`.
+    fn authentic_claims<'s>(
+        &self,
+        token: &[u8],
+        scratch: &'s mut [u8],
+    ) -> Result<Claims<'s>, Error> {
         if token.len() > self.policy.max_token_len {
             return Err(err(
                 ErrorKind::TooLarge,
@@ -270,11 +303,15 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
             ));
         }
         let found = read_claims(scratch.get(..payload_len).ok_or(SCRATCH_TOO_SMALL)?)?;
-        let claims = found.into_claims(
+        found.into_claims(
             scratch,
             self.policy.require_email || self.domains.restricts(),
-        )?;
-        self.check_time(&claims, now)?;
+        )
+    }
+
+    /// Time window and domain allow-list, for claims whose signature verified.
+    fn judge(&self, claims: &Claims<'_>, now: u64) -> Result<(), Error> {
+        self.check_time(claims, now)?;
         if let Some(email) = claims.email {
             if !self.domains.allows(email_domain(email)) {
                 return Err(err(
@@ -283,7 +320,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
                 ));
             }
         }
-        Ok(claims)
+        Ok(())
     }
 
     fn check_time(&self, c: &Claims<'_>, now: u64) -> Result<(), Error> {
@@ -304,6 +341,31 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
             return Err(err(ErrorKind::Expired, "exp has passed"));
         }
         Ok(())
+    }
+}
+
+/// Why [`Verifier::verify_detailed`] refused a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rejection<'a> {
+    /// The reason, as [`Verifier::verify`] would return it.
+    pub error: Error,
+    /// The token's claims if its signature verified (so they are authentic and may be
+    /// logged), `None` if it was refused before or at the signature check.
+    pub claims: Option<Claims<'a>>,
+}
+
+impl Rejection<'_> {
+    fn unsigned(error: Error) -> Self {
+        Rejection {
+            error,
+            claims: None,
+        }
+    }
+}
+
+impl core::fmt::Display for Rejection<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.error.fmt(f)
     }
 }
 

@@ -163,3 +163,30 @@ fn a_million_random_jtis_over_simulated_time_never_accept_a_live_duplicate() {
         "{accepted} {replayed}"
     );
 }
+
+#[test]
+fn detailed_rejections_carry_claims_only_when_the_signature_verified() {
+    let mut v = verifier::<8>().with_allowed_domains(["acme.com"]);
+    let mut s = [0u8; 1024];
+    let forged = token(OTHER_KEY, HEADER, &payload("jo@acme.com", NOW, "f"));
+    let r = v.verify_detailed(&forged, NOW, &mut s).unwrap_err();
+    assert_eq!((r.error.kind(), r.claims), (ErrorKind::BadSignature, None));
+    let late = token(KEY, HEADER, &payload("jo@acme.com", NOW - 500, "late"));
+    let r = v.verify_detailed(&late, NOW, &mut s).unwrap_err();
+    assert_eq!(r.error.kind(), ErrorKind::Expired);
+    assert_eq!(r.claims.map(|c| c.jti), Some("late"));
+    let foreign = token(KEY, HEADER, &payload("jo@evil.com", NOW, "x"));
+    let r = v.verify_detailed(&foreign, NOW, &mut s).unwrap_err();
+    assert_eq!(
+        (r.error.kind(), r.claims.and_then(|c| c.email)),
+        (ErrorKind::DomainNotAllowed, Some("jo@evil.com"))
+    );
+    let ok = token(KEY, HEADER, &payload("jo@acme.com", NOW, "ok"));
+    assert!(v.verify_detailed(&ok, NOW, &mut s).is_ok());
+    let r = v.verify_detailed(&ok, NOW, &mut s).unwrap_err();
+    assert_eq!(
+        (r.error.kind(), r.claims.map(|c| c.jti)),
+        (ErrorKind::Replayed, Some("ok"))
+    );
+    assert_eq!(r.to_string(), r.error.to_string());
+}

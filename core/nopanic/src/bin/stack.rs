@@ -104,6 +104,15 @@ fn main() -> ! {
     hprintln!("stack verify (bad signature): {} bytes", net(verify_bad));
     hprintln!("stack check (accepted): {} bytes", net(check_depth));
     hprintln!("stack login_url::<640> (incl. its 644-byte result): {} bytes", net(url_depth));
+    use core::mem::size_of;
+    hprintln!("size_of Key: {} B", size_of::<Key>());
+    hprintln!("size_of Policy: {} B", size_of::<hfjwt::Policy>());
+    hprintln!("size_of Verifier<ReplayCache<64>>: {} B", size_of::<Verifier<ReplayCache<64>>>());
+    hprintln!("size_of ReplayCache<1>: {} B", size_of::<ReplayCache<1>>());
+    hprintln!("size_of ReplayCache<64>: {} B", size_of::<ReplayCache<64>>());
+    hprintln!("size_of Claims: {} B", size_of::<hfjwt::Claims<'_>>());
+    hprintln!("size_of Grant: {} B", size_of::<Grant<'_>>());
+    hprintln!("size_of Error: {} B", size_of::<hfjwt::Error>());
     let sane = ok && replayed && bad_sig && url_len > 0;
     hprintln!("results as expected: {}", sane);
     debug::exit(if sane { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
