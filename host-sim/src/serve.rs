@@ -347,19 +347,25 @@ async fn jwt(State(c): State<Arc<Center>>, RawQuery(query): RawQuery) -> Respons
     let verdict = {
         let mut judge = lock(&c.judge);
         let Judge { verifier, scratch } = &mut *judge;
-        verifier.verify(&token, now, scratch).map(|claims| {
-            (
+        match verifier.verify_detailed(&token, now, scratch) {
+            Ok(claims) => Ok((
                 Person {
                     name: claims.name.map(str::to_owned),
                     email: claims.email.unwrap_or_default().to_owned(),
                 },
                 claims.jti.to_owned(),
-            )
-        })
+            )),
+            // Claims come back only when the signature verified, so they are safe to log.
+            Err(r) => Err((
+                r.error,
+                r.claims
+                    .map(|c| (c.jti.to_owned(), c.email.unwrap_or("-").to_owned())),
+            )),
+        }
     };
     let (person, jti) = match verdict {
         Ok(v) => v,
-        Err(e) => return reject(&c, e, StatusCode::FORBIDDEN),
+        Err((e, who)) => return reject_token(&c, e, who, StatusCode::FORBIDDEN),
     };
     let Ok(location) = HeaderValue::from_str(&percent_encode_non_ascii(&target)) else {
         return server_error(&c, "return_to cannot be sent as a redirect");
@@ -382,9 +388,22 @@ async fn jwt(State(c): State<Arc<Center>>, RawQuery(query): RawQuery) -> Respons
 
 /// The error page for a refused sign-in, in HappyFox's words where we know them.
 fn reject(c: &Center, e: hfjwt::Error, status: StatusCode) -> Response {
+    reject_token(c, e, None, status)
+}
+
+/// [`reject`], logging the token's `jti` and email when its signature verified.
+fn reject_token(
+    c: &Center,
+    e: hfjwt::Error,
+    who: Option<(String, String)>,
+    status: StatusCode,
+) -> Response {
     let kind = e.kind().as_str();
+    let (jti, email) = who.unwrap_or_else(|| ("-".into(), "-".into()));
     log(format_args!(
-        "decision=rejected kind={kind} jti=- email=- ({})",
+        "decision=rejected kind={kind} jti={} email={} ({})",
+        jti.escape_debug(),
+        email.escape_debug(),
         e.detail()
     ));
     let reason = match e.kind() {

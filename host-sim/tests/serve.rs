@@ -263,7 +263,8 @@ fn expired_token_gets_happyfox_wording() {
     let late = mint(KEY, "jo@acme.com", None, unix_now() - 121, "late");
     let r = s.refused(&late, "expired");
     assert!(r.body.contains("Remote token has expired"), "{}", r.body);
-    s.wait_log("decision=rejected kind=expired");
+    // The signature verified, so the refusal names whose sign-in it was.
+    s.wait_log("decision=rejected kind=expired jti=late email=jo@acme.com");
     // A longer max_age accepts the same token, with the default return_to.
     let lenient = Server::start(&["--key-file", &kf, "--max-age", "600"]);
     let r = lenient.get(&jwt_path(&late, None), None);
