@@ -42,6 +42,16 @@ use hfjwt::{
 use crate::line::{LineBuffer, LineTooLong};
 use crate::log;
 
+/// The first words of the lines that end a reply (● in the table above): a harness that sent
+/// one line waits for one of these before it sends the next.
+pub const REPLY_ENDS: [&str; 7] = ["READY", "CLOCK", "SELECT", "GRANT", "DENY", "ERROR", "BYE"];
+
+/// Whether `line` (as written by the kiosk or its text panel) ends a reply.
+pub fn ends_reply(line: &str) -> bool {
+    let word = line.split(' ').next().unwrap_or_default();
+    REPLY_ENDS.contains(&word)
+}
+
 /// Longest scanner line (token) the kiosk keeps, bytes. A portal token with a name and email is
 /// about 250 bytes; longer lines are refused whole as `too_large`.
 pub const MAX_TOKEN_LEN: usize = 512;

@@ -21,7 +21,10 @@ use clap::{Parser, Subcommand};
 mod clock;
 mod failure;
 mod key;
+mod kiosk;
 mod mint;
+mod qemu;
+mod scenario;
 mod serve;
 mod url;
 mod verify;
@@ -55,6 +58,10 @@ enum Command {
     Verify(verify::Args),
     /// Run a local HappyFox support-center stand-in with a sample login portal.
     Serve(serve::Args),
+    /// Run the kiosk firmware's logic on the desktop (stdin, or a scenario file).
+    Kiosk(kiosk::Args),
+    /// Build the kiosk firmware, boot it under qemu-system-arm and run a scenario on it.
+    Qemu(qemu::Args),
 }
 
 impl Command {
@@ -64,6 +71,8 @@ impl Command {
             Command::Url(args) => url::run(args),
             Command::Verify(args) => verify::run(args),
             Command::Serve(args) => serve::run(args),
+            Command::Kiosk(args) => kiosk::run(args),
+            Command::Qemu(args) => qemu::run(args),
         }
     }
 }

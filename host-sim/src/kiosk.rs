@@ -1,0 +1,294 @@
+//! `hfjwt-sim kiosk`: the firmware's [`Kiosk`] on the desktop, with std peripherals.
+//!
+//! The very `Kiosk` and text panel of `hfjwt-firmware` run here, configured by the same
+//! build-time `kiosk.toml`; the three serial lines are in-memory pipes, the LEDs the panel's
+//! `LED ...` lines, and every line any of them writes goes to stdout in write order — the same
+//! order QEMU's shared console shows for the firmware.
+//!
+//! - `--scenario FILE`: runs a scenario (see `scenario.rs`) with a *virtual* monotonic clock
+//!   that never moves, so time passes only through `TIME` lines and the transcript is exactly
+//!   reproducible; prints the transcript.
+//! - otherwise: interactive, real monotonic clock; each stdin line goes to the host line if it
+//!   starts with `TIME`/`HALT`, to the panel if it starts with `PRESS`, else to the scanner.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::io::{BufRead as _, Write as _};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use hfjwt_firmware::embedded_io::{ErrorType, Read, ReadReady, Write};
+use hfjwt_firmware::kiosk::{Button, Buttons, CounterJti, Kiosk, Led, Monotonic, Parts, Poll};
+use hfjwt_firmware::panel::TextPanel;
+use hfjwt_firmware::{config, kiosk};
+
+use crate::failure::{Failure, Outcome};
+use crate::scenario::{self, Channel, Link, Step};
+
+/// Run the kiosk firmware's logic on the desktop.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Scenario to run (tests/scenarios/*.scn); without it, read lines from stdin.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// The scenario clock's start, unix seconds (default: now).
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<u64>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Result<Outcome, Failure> {
+    match &args.scenario {
+        Some(path) => {
+            let start = match args.now {
+                Some(n) => n,
+                None => crate::clock::unix_now()?,
+            };
+            let steps = scenario::load(path, start)?;
+            let transcript = run_scenario(&steps)?;
+            Ok(scenario::report(&transcript))
+        }
+        None => interactive(),
+    }
+}
+
+/// Runs `steps` on a desktop kiosk with a virtual clock; the transcript.
+pub fn run_scenario(steps: &[Step]) -> Result<scenario::Transcript, Failure> {
+    let io = DeskIo::default();
+    let panel = TextPanel::new(io.line(&io.panel_in));
+    let mut kiosk = new_kiosk(&io, &panel, DeskClock::Virtual)?;
+    let mut link = DeskLink {
+        io: &io,
+        kiosk: &mut kiosk,
+        halted: false,
+    };
+    scenario::run(steps, &mut link)
+}
+
+fn interactive() -> Result<Outcome, Failure> {
+    let io = DeskIo::default();
+    let panel = TextPanel::new(io.line(&io.panel_in));
+    let mut kiosk = new_kiosk(&io, &panel, DeskClock::Real(Instant::now()))?;
+    kiosk.start().map_err(io_failure)?;
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdin_open = true;
+    loop {
+        print_output(&io)?;
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(line) => {
+                let pipe = if line.starts_with("TIME") || line == "HALT" {
+                    &io.host_in
+                } else if line.starts_with("PRESS") {
+                    &io.panel_in
+                } else {
+                    &io.scanner_in
+                };
+                let mut q = pipe.borrow_mut();
+                q.extend(line.as_bytes());
+                q.push_back(b'\n');
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => stdin_open = false,
+        }
+        loop {
+            match kiosk.poll().map_err(io_failure)? {
+                Poll::Idle => break,
+                Poll::Halt => {
+                    print_output(&io)?;
+                    return Ok(Outcome::Accepted);
+                }
+                Poll::Handled(_) => {}
+            }
+        }
+        if !stdin_open {
+            print_output(&io)?;
+            return Ok(Outcome::Accepted);
+        }
+    }
+}
+
+fn print_output(io: &DeskIo) -> Result<(), Failure> {
+    let lines = io.take_lines();
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        writeln!(out, "{l}").map_err(|e| Failure::usage(format!("stdout: {e}")))?;
+    }
+    out.flush()
+        .map_err(|e| Failure::usage(format!("stdout: {e}")))
+}
+
+type DeskKiosk<'p> = Kiosk<
+    DeskLine,
+    DeskLine,
+    hfjwt_firmware::panel::PanelLed<'p, DeskLine>,
+    hfjwt_firmware::panel::PanelButton<'p, DeskLine>,
+    CounterJti,
+    DeskClock,
+>;
+
+fn new_kiosk<'p>(
+    io: &DeskIo,
+    panel: &'p TextPanel<DeskLine>,
+    clock: DeskClock,
+) -> Result<DeskKiosk<'p>, Failure> {
+    let parts = Parts {
+        scanner: io.line(&io.scanner_in),
+        host: io.line(&io.host_in),
+        green: panel.led(Led::Green),
+        red: panel.led(Led::Red),
+        buttons: Buttons {
+            home: panel.button(Button::Home),
+            tickets: panel.button(Button::Tickets),
+            kb: panel.button(Button::Kb),
+        },
+        jti: CounterJti::new(config::SETTINGS.device_id),
+        clock,
+    };
+    let portal = config::portal_key().map_err(Failure::Config)?;
+    let happyfox = config::happyfox_key().map_err(Failure::Config)?;
+    Ok(Kiosk::new(parts, config::SETTINGS, portal, happyfox))
+}
+
+fn io_failure(e: kiosk::IoError) -> Failure {
+    Failure::usage(format!("kiosk i/o failed: {e:?}"))
+}
+
+type Pipe = Rc<RefCell<VecDeque<u8>>>;
+
+/// The three input pipes and the one output every line shares (like QEMU's shared console).
+#[derive(Default)]
+struct DeskIo {
+    host_in: Pipe,
+    panel_in: Pipe,
+    scanner_in: Pipe,
+    out: Rc<RefCell<Vec<u8>>>,
+}
+
+impl DeskIo {
+    fn line(&self, input: &Pipe) -> DeskLine {
+        DeskLine {
+            input: input.clone(),
+            out: self.out.clone(),
+        }
+    }
+
+    /// The complete lines written so far (a partial line stays).
+    fn take_lines(&self) -> Vec<String> {
+        let mut out = self.out.borrow_mut();
+        let end = out.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let text: Vec<u8> = out.drain(..end).collect();
+        String::from_utf8_lossy(&text)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// One serial line of the desktop kiosk: reads its pipe, writes the shared output.
+struct DeskLine {
+    input: Pipe,
+    out: Rc<RefCell<Vec<u8>>>,
+}
+
+impl ErrorType for DeskLine {
+    type Error = Infallible;
+}
+
+impl Read for DeskLine {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        let mut q = self.input.borrow_mut();
+        let n = buf.len().min(q.len());
+        for (slot, b) in buf.iter_mut().zip(q.drain(..n)) {
+            *slot = b;
+        }
+        Ok(n)
+    }
+}
+
+impl ReadReady for DeskLine {
+    fn read_ready(&mut self) -> Result<bool, Infallible> {
+        Ok(!self.input.borrow().is_empty())
+    }
+}
+
+impl Write for DeskLine {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        self.out.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+/// The desktop's monotonic clock: frozen for scenarios, `Instant` when interactive.
+enum DeskClock {
+    Virtual,
+    Real(Instant),
+}
+
+impl Monotonic for DeskClock {
+    fn now_ms(&mut self) -> u64 {
+        match self {
+            DeskClock::Virtual => 0,
+            DeskClock::Real(start) => {
+                u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+            }
+        }
+    }
+}
+
+struct DeskLink<'a, 'p> {
+    io: &'a DeskIo,
+    kiosk: &'a mut DeskKiosk<'p>,
+    halted: bool,
+}
+
+impl DeskLink<'_, '_> {
+    /// Polls until the kiosk has nothing left to do; the lines it wrote.
+    fn settle(&mut self) -> Result<Vec<String>, Failure> {
+        while !self.halted {
+            match self.kiosk.poll().map_err(io_failure)? {
+                Poll::Idle => break,
+                Poll::Halt => self.halted = true,
+                Poll::Handled(_) => {}
+            }
+        }
+        Ok(self.io.take_lines())
+    }
+}
+
+impl Link for DeskLink<'_, '_> {
+    fn boot(&mut self) -> Result<Vec<String>, Failure> {
+        self.kiosk.start().map_err(io_failure)?;
+        self.settle()
+    }
+
+    fn send(&mut self, step: &Step) -> Result<Vec<String>, Failure> {
+        if self.halted {
+            return Err(Failure::usage("the kiosk halted before the scenario ended"));
+        }
+        let pipe = match step.channel {
+            Channel::Host => &self.io.host_in,
+            Channel::Panel => &self.io.panel_in,
+            Channel::Scanner => &self.io.scanner_in,
+        };
+        {
+            let mut q = pipe.borrow_mut();
+            q.extend(&step.line);
+            q.push_back(b'\n');
+        }
+        self.settle()
+    }
+}
