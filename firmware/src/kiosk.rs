@@ -61,7 +61,7 @@ pub const HOST_LINE_LEN: usize = 64;
 /// (`32 × N + 32` = 1056 bytes of RAM).
 pub const REPLAY_CAPACITY: usize = 32;
 /// Room for the jti the kiosk mints.
-pub const JTI_LEN: usize = 48;
+pub const JTI_LEN: usize = 64;
 /// Room for the minted HappyFox token: its claims are at most the portal token's.
 const MINTED_LEN: usize = MAX_TOKEN_LEN + 128;
 /// Room for the login URL: origin, path, token, `return_to`.
@@ -122,7 +122,7 @@ impl JtiSource for CounterJti {
     fn next_jti<'b>(&mut self, now: u64, buf: &'b mut [u8; JTI_LEN]) -> &'b str {
         self.counter = self.counter.wrapping_add(1);
         let mut w = SliceWriter { buf, len: 0 };
-        // A device id is at most 24 bytes (build.rs), so 20 + 10 digits always fit.
+        // A device id is at most 24 bytes (build.rs): 24 + 1 + 20 + 1 + 10 = 56 always fit.
         let _ = core::fmt::write(
             &mut w,
             format_args!("{}-{}-{}", self.device_id, now, self.counter),
@@ -561,12 +561,7 @@ impl State {
                 )?;
             }
             Refusal::Core(e) => {
-                // The core does not hand out claims of a refused token: no jti to log.
-                log::warning!(
-                    "DENY {=str} jti=- domain=- ({=str})",
-                    e.kind().as_str(),
-                    e.detail()
-                );
+                // Logged by `sign_in`, which still had the claims.
                 write_line(&mut p.host, format_args!("DENY {} {e}", e.kind().as_str()))?;
             }
         }
@@ -586,9 +581,24 @@ impl State {
         J: JtiSource,
     {
         let mut scratch = [0u8; scratch_len(MAX_TOKEN_LEN)];
-        let claims = match self.verifier.verify(token, now, &mut scratch) {
+        let claims = match self.verifier.verify_detailed(token, now, &mut scratch) {
             Ok(claims) => claims,
-            Err(e) => return Ok(Err(e)),
+            Err(rejection) => {
+                // Claims come back only when the signature verified: then they are authentic
+                // and worth logging; a forged token's jti is never logged.
+                let (jti, domain) = rejection
+                    .claims
+                    .map_or(("-", "-"), |c| (c.jti, c.email.map_or("-", email_domain)));
+                let e = rejection.error;
+                log::warning!(
+                    "DENY {=str} jti={=str} domain={=str} ({=str})",
+                    e.kind().as_str(),
+                    jti,
+                    domain,
+                    e.detail()
+                );
+                return Ok(Err(e));
+            }
         };
         // The policy requires an email, so a verified token always has one.
         let email = claims.email.unwrap_or_default();
@@ -601,12 +611,26 @@ impl State {
         let mut minted = [0u8; MINTED_LEN];
         let minted = match mint(&self.happyfox, &grant, &mut minted) {
             Ok(t) => t,
-            Err(e) => return Ok(Err(e)),
+            Err(e) => {
+                log::warning!(
+                    "DENY {=str} jti={=str}: mint failed",
+                    e.kind().as_str(),
+                    claims.jti
+                );
+                return Ok(Err(e));
+            }
         };
         let return_to = self.return_to.map(Button::return_to);
         let url = match login_url::<URL_LEN>(self.settings.site, minted, return_to) {
             Ok(url) => url,
-            Err(e) => return Ok(Err(e)),
+            Err(e) => {
+                log::warning!(
+                    "DENY {=str} jti={=str}: login URL",
+                    e.kind().as_str(),
+                    claims.jti
+                );
+                return Ok(Err(e));
+            }
         };
         log::info!(
             "GRANT jti={=str} domain={=str} -> happyfox jti={=str} return_to={=str}",
@@ -719,4 +743,439 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
         let d = c.checked_sub(b'0').filter(|d| *d <= 9)?;
         acc.checked_mul(10)?.checked_add(u64::from(d))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::cell::{Cell, RefCell};
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+    use std::string::String;
+    use std::vec::Vec;
+
+    use core::convert::Infallible;
+
+    use super::*;
+
+    const PORTAL: &[u8] = b"portal-key-for-kiosk-unit-tests-00";
+    const HAPPYFOX: &[u8] = b"happyfox-key-for-kiosk-unit-tests";
+    const T0: u64 = 1_800_000_000;
+
+    /// A serial line: bytes queued for the kiosk, bytes it wrote.
+    #[derive(Default, Clone)]
+    struct MockLine {
+        input: Rc<RefCell<VecDeque<u8>>>,
+        output: Rc<RefCell<Vec<u8>>>,
+    }
+
+    impl MockLine {
+        fn send(&self, line: &str) {
+            self.input.borrow_mut().extend(line.bytes().chain([b'\n']));
+        }
+        fn take(&self) -> Vec<String> {
+            let out = core::mem::take(&mut *self.output.borrow_mut());
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect()
+        }
+    }
+
+    impl embedded_io::ErrorType for MockLine {
+        type Error = Infallible;
+    }
+    impl Read for MockLine {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+            let mut q = self.input.borrow_mut();
+            let n = buf.len().min(q.len());
+            for (slot, b) in buf.iter_mut().zip(q.drain(..n)) {
+                *slot = b;
+            }
+            Ok(n)
+        }
+    }
+    impl ReadReady for MockLine {
+        fn read_ready(&mut self) -> Result<bool, Infallible> {
+            Ok(!self.input.borrow().is_empty())
+        }
+    }
+    impl Write for MockLine {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+            self.output.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> Result<(), Infallible> {
+            Ok(())
+        }
+    }
+
+    /// An LED that remembers every level it was set to; a button whose level the test sets.
+    #[derive(Default, Clone)]
+    struct MockPin(Rc<RefCell<Vec<bool>>>, Rc<Cell<bool>>);
+
+    impl MockPin {
+        fn lit(&self) -> bool {
+            self.0.borrow().last().copied().unwrap_or(false)
+        }
+    }
+    impl digital::ErrorType for MockPin {
+        type Error = Infallible;
+    }
+    impl OutputPin for MockPin {
+        fn set_low(&mut self) -> Result<(), Infallible> {
+            self.0.borrow_mut().push(false);
+            Ok(())
+        }
+        fn set_high(&mut self) -> Result<(), Infallible> {
+            self.0.borrow_mut().push(true);
+            Ok(())
+        }
+    }
+    impl InputPin for MockPin {
+        fn is_high(&mut self) -> Result<bool, Infallible> {
+            Ok(self.1.get())
+        }
+        fn is_low(&mut self) -> Result<bool, Infallible> {
+            Ok(!self.1.get())
+        }
+    }
+
+    #[derive(Default, Clone)]
+    struct MockClock(Rc<Cell<u64>>);
+    impl Monotonic for MockClock {
+        fn now_ms(&mut self) -> u64 {
+            self.0.get()
+        }
+    }
+
+    type TestKiosk = Kiosk<MockLine, MockLine, MockPin, MockPin, CounterJti, MockClock>;
+
+    struct Rig {
+        kiosk: TestKiosk,
+        scanner: MockLine,
+        host: MockLine,
+        green: MockPin,
+        red: MockPin,
+        buttons: [MockPin; 3],
+        ms: Rc<Cell<u64>>,
+    }
+
+    const SETTINGS: Settings = Settings {
+        device_id: "t1",
+        site: Site::Account("acme"),
+        allowed_domains: None,
+        leeway_seconds: 0,
+        idle_seconds: 60,
+        led_seconds: 3,
+    };
+
+    fn rig(settings: Settings) -> Rig {
+        let (scanner, host) = (MockLine::default(), MockLine::default());
+        let (green, red) = (MockPin::default(), MockPin::default());
+        let buttons = [MockPin::default(), MockPin::default(), MockPin::default()];
+        let clock = MockClock::default();
+        let ms = clock.0.clone();
+        let parts = Parts {
+            scanner: scanner.clone(),
+            host: host.clone(),
+            green: green.clone(),
+            red: red.clone(),
+            buttons: Buttons {
+                home: buttons[0].clone(),
+                tickets: buttons[1].clone(),
+                kb: buttons[2].clone(),
+            },
+            jti: CounterJti::new(settings.device_id),
+            clock,
+        };
+        let kiosk = Kiosk::new(
+            parts,
+            settings,
+            Key::new(PORTAL).unwrap(),
+            Key::new(HAPPYFOX).unwrap(),
+        );
+        let mut r = Rig {
+            kiosk,
+            scanner,
+            host,
+            green,
+            red,
+            buttons,
+            ms,
+        };
+        r.kiosk.start().unwrap();
+        assert_eq!(r.host.take(), ["READY t1"]);
+        r
+    }
+
+    impl Rig {
+        /// Polls until idle; the host lines written.
+        fn settle(&mut self) -> Vec<String> {
+            for _ in 0..100 {
+                if self.kiosk.poll().unwrap() == Poll::Idle {
+                    return self.host.take();
+                }
+            }
+            panic!("kiosk never idle");
+        }
+        fn time(&mut self, unix: u64) {
+            self.host.send(&std::format!("TIME {unix}"));
+            assert_eq!(self.settle(), [std::format!("CLOCK {unix}")]);
+        }
+        fn scan(&mut self, token: &str) -> Vec<String> {
+            self.scanner.send(token);
+            self.settle()
+        }
+    }
+
+    fn portal_token(email: &str, name: Option<&str>, iat: u64, jti: &str) -> String {
+        let mut g = Grant::new(email, iat, jti);
+        if let Some(n) = name {
+            g = g.with_name(n);
+        }
+        let mut buf = std::vec![0u8; hfjwt::token_len(&g)];
+        String::from(mint(&Key::new(PORTAL).unwrap(), &g, &mut buf).unwrap())
+    }
+
+    /// The HappyFox token inside a GRANT line, verified with the HappyFox key.
+    fn granted(line: &str, now: u64) -> (String, Option<String>, u64, String, Option<String>) {
+        let url = line
+            .strip_prefix("GRANT https://acme.happyfox.com/jwt/?token=")
+            .unwrap();
+        let (token, return_to) = match url.split_once("&return_to=") {
+            Some((t, r)) => (t, Some(r.replace("%2F", "/"))),
+            None => (url, None),
+        };
+        let mut v: Verifier = Verifier::new(Key::new(HAPPYFOX).unwrap());
+        let mut scratch = [0u8; 512];
+        let c = v.verify(token, now, &mut scratch).unwrap();
+        (
+            c.email.unwrap().into(),
+            c.name.map(String::from),
+            c.iat,
+            c.jti.into(),
+            return_to,
+        )
+    }
+
+    #[test]
+    fn grant_mints_a_fresh_happyfox_token_for_the_same_user() {
+        let mut r = rig(SETTINGS);
+        r.time(T0);
+        r.time(T0 + 30);
+        r.ms.set(1_500); // 1.5 s after the last TIME: the clock reads T0 + 31
+        let out = r.scan(&portal_token(
+            "jo@acme.com",
+            Some("Jo Smith"),
+            T0 + 20,
+            "p-1",
+        ));
+        assert_eq!(out.len(), 1, "{out:?}");
+        let (email, name, iat, jti, return_to) = granted(&out[0], T0 + 31);
+        assert_eq!(email, "jo@acme.com");
+        assert_eq!(name.as_deref(), Some("Jo Smith"));
+        assert_eq!(iat, T0 + 31);
+        assert_eq!(jti, std::format!("t1-{}-1", T0 + 31));
+        assert_eq!(return_to, None);
+        assert!(r.green.lit() && !r.red.lit());
+    }
+
+    #[test]
+    fn clock_unset_denies_without_touching_the_replay_cache() {
+        let mut r = rig(SETTINGS);
+        let token = portal_token("jo@acme.com", None, T0, "p-1");
+        let out = r.scan(&token);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].starts_with("DENY clock_unset "), "{out:?}");
+        assert!(r.red.lit());
+        r.time(T0);
+        assert!(r.scan(&token)[0].starts_with("GRANT "));
+        assert!(r.green.lit() && !r.red.lit());
+    }
+
+    #[test]
+    fn refusals_carry_the_core_kind_and_light_red() {
+        let mut r = rig(SETTINGS);
+        r.time(T0);
+        r.time(T0 + 200);
+        let ok = portal_token("jo@acme.com", None, T0 + 190, "p-1");
+        assert!(r.scan(&ok)[0].starts_with("GRANT "));
+        let cases = [
+            (ok.clone(), "replayed"),
+            (portal_token("jo@acme.com", None, T0 + 79, "p-2"), "expired"),
+            (
+                portal_token("jo@acme.com", None, T0 + 201, "p-3"),
+                "issued_in_future",
+            ),
+            (portal_token("jo@acme.com", None, T0 - 1, "p-4"), "expired"),
+            (String::from("not a token"), "malformed"),
+        ];
+        for (token, kind) in cases {
+            let out = r.scan(&token);
+            assert!(
+                out[0].starts_with(&std::format!("DENY {kind} ")),
+                "{kind}: {out:?}"
+            );
+            assert!(r.red.lit() && !r.green.lit());
+        }
+        let mut forged = ok.into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        let out = r.scan(core::str::from_utf8(&forged).unwrap());
+        assert!(out[0].starts_with("DENY bad_signature "), "{out:?}");
+    }
+
+    #[test]
+    fn memory_horizon_starts_at_the_first_time_line() {
+        let mut r = rig(SETTINGS);
+        r.time(T0);
+        r.time(T0 + 60);
+        let before = portal_token("jo@acme.com", None, T0 - 10, "p-1");
+        assert!(r.scan(&before)[0].starts_with("DENY replayed "));
+        // A later TIME does not move the horizon.
+        r.time(T0 + 100);
+        let after = portal_token("jo@acme.com", None, T0 + 90, "p-2");
+        assert!(r.scan(&after)[0].starts_with("GRANT "));
+    }
+
+    #[test]
+    fn overlong_line_is_one_too_large_and_the_next_line_is_clean() {
+        let mut r = rig(SETTINGS);
+        r.time(T0);
+        let big = "A".repeat(MAX_TOKEN_LEN + 1);
+        let token = portal_token("jo@acme.com", None, T0, "p-1");
+        // Both lines arrive before the kiosk polls.
+        r.scanner.send(&big);
+        r.scanner.send(&token);
+        let out = r.settle();
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(
+            out[0],
+            std::format!("DENY too_large line of 513 bytes is longer than {MAX_TOKEN_LEN}")
+        );
+        assert!(out[1].starts_with("GRANT "));
+        let exact = "A".repeat(MAX_TOKEN_LEN);
+        assert!(r.scan(&exact)[0].starts_with("DENY malformed "));
+    }
+
+    #[test]
+    fn buttons_select_return_to_for_the_next_sign_in_only() {
+        let mut r = rig(SETTINGS);
+        r.time(T0);
+        for (i, (name, path)) in [("home", "/home"), ("tickets", "/tickets"), ("kb", "/kb")]
+            .into_iter()
+            .enumerate()
+        {
+            r.buttons[i].1.set(true);
+            assert_eq!(r.settle(), [std::format!("SELECT {name}")]);
+            // Held down: no second press.
+            assert!(r.settle().is_empty());
+            r.buttons[i].1.set(false);
+            let token = portal_token("jo@acme.com", None, T0, &std::format!("b-{i}"));
+            let out = r.scan(&token);
+            assert_eq!(granted(&out[0], T0).4.as_deref(), Some(path));
+        }
+        let out = r.scan(&portal_token("jo@acme.com", None, T0, "b-x"));
+        assert_eq!(granted(&out[0], T0).4, None);
+    }
+
+    #[test]
+    fn led_goes_out_and_idle_session_logs_out_on_the_monotonic_clock() {
+        let mut r = rig(SETTINGS);
+        r.time(T0);
+        assert!(r.scan(&portal_token("jo@acme.com", None, T0, "p-1"))[0].starts_with("GRANT"));
+        r.ms.set(2_999);
+        assert!(r.settle().is_empty());
+        assert!(r.green.lit());
+        r.ms.set(3_000);
+        assert!(r.settle().is_empty());
+        assert!(!r.green.lit());
+        r.ms.set(59_999);
+        assert!(r.settle().is_empty());
+        r.ms.set(60_000);
+        assert_eq!(r.settle(), ["LOGOUT https://acme.happyfox.com/logout"]);
+        r.ms.set(200_000);
+        assert!(r.settle().is_empty(), "one LOGOUT per session");
+    }
+
+    #[test]
+    fn a_time_jump_logs_out_before_the_clock_ack() {
+        let mut r = rig(SETTINGS);
+        r.time(T0);
+        assert!(r.scan(&portal_token("jo@acme.com", None, T0, "p-1"))[0].starts_with("GRANT"));
+        r.host.send(&std::format!("TIME {}", T0 + 61));
+        assert_eq!(
+            r.settle(),
+            [
+                String::from("LOGOUT https://acme.happyfox.com/logout"),
+                std::format!("CLOCK {}", T0 + 61)
+            ]
+        );
+        assert!(!r.green.lit());
+    }
+
+    #[test]
+    fn host_line_errors_and_halt() {
+        let mut r = rig(SETTINGS);
+        for (line, reply) in [
+            ("HELLO", "ERROR unknown_command"),
+            ("TIME", "ERROR unknown_command"),
+            ("TIME -1", "ERROR bad_time"),
+            ("TIME 99999999999999999999", "ERROR bad_time"),
+            ("TIME 12x", "ERROR bad_time"),
+        ] {
+            r.host.send(line);
+            let out = r.settle();
+            assert!(out[0].starts_with(reply), "{line}: {out:?}");
+        }
+        r.host.send(&"TIME 1".repeat(20));
+        assert!(r.settle()[0].starts_with("ERROR too_large "));
+        r.host.send("HALT");
+        assert_eq!(r.kiosk.poll().unwrap(), Poll::Halt);
+        assert_eq!(r.host.take(), ["BYE"]);
+    }
+
+    #[test]
+    fn allow_list_from_settings_is_applied() {
+        let mut r = rig(Settings {
+            allowed_domains: Some(&["acme.com"]),
+            ..SETTINGS
+        });
+        r.time(T0);
+        let out = r.scan(&portal_token("eve@evil.example", None, T0, "p-1"));
+        assert!(out[0].starts_with("DENY domain_not_allowed "), "{out:?}");
+        assert!(r.scan(&portal_token("jo@ACME.com", None, T0, "p-2"))[0].starts_with("GRANT"));
+    }
+
+    #[test]
+    fn counter_jti_is_unique_and_fits() {
+        let mut j = CounterJti::new("abcdefghijklmnopqrstuvwx");
+        let mut buf = [0u8; JTI_LEN];
+        assert_eq!(
+            j.next_jti(u64::MAX, &mut buf),
+            "abcdefghijklmnopqrstuvwx-18446744073709551615-1"
+        );
+        assert_eq!(j.next_jti(5, &mut buf), "abcdefghijklmnopqrstuvwx-5-2");
+    }
+
+    #[test]
+    fn reply_ends_cover_every_reply() {
+        for l in [
+            "READY x",
+            "CLOCK 1",
+            "SELECT kb",
+            "GRANT u",
+            "DENY k m",
+            "ERROR k m",
+            "BYE",
+        ] {
+            assert!(ends_reply(l), "{l}");
+        }
+        for l in ["LED green on", "LOGOUT u", "GRANTED"] {
+            assert!(!ends_reply(l), "{l}");
+        }
+    }
 }

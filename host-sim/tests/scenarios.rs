@@ -1,0 +1,116 @@
+//! Every kiosk scenario in `tests/scenarios/` runs on the desktop twin (`hfjwt-sim kiosk`) and
+//! on the firmware under QEMU (`hfjwt-sim qemu`); the transcripts must be identical, and each
+//! scenario's `expect` lines must hold. The QEMU test needs qemu-system-arm and the
+//! thumbv7m-none-eabi target (scripts/install-qemu.sh): it fails, never skips, without them.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn scenarios() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "scenarios missing in {}", dir.display());
+    files
+}
+
+/// One clock for both runs: tokens are minted relative to it when each run loads the file.
+fn now() -> String {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string()
+}
+
+fn sim(args: &[&str], scenario: &PathBuf, now: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hfjwt-sim"))
+        .args(args)
+        .arg("--scenario")
+        .arg(scenario)
+        .args(["--now", now])
+        .output()
+        .expect("run hfjwt-sim")
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn desktop_scenarios_meet_their_expectations() {
+    let now = now();
+    for file in scenarios() {
+        let out = sim(&["kiosk"], &file, &now);
+        assert!(
+            out.status.success(),
+            "{}: {}\n{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr),
+            text(&out)
+        );
+        let t = text(&out);
+        assert!(t.starts_with("LED green off\nLED red off\nREADY "), "{t}");
+        assert!(t.ends_with("> host HALT\nBYE\n"), "{t}");
+    }
+}
+
+#[test]
+fn desktop_runs_are_reproducible() {
+    let file = scenarios()
+        .into_iter()
+        .find(|f| f.ends_with("replay.scn"))
+        .unwrap();
+    let a = sim(&["kiosk"], &file, "1800000000");
+    let b = sim(&["kiosk"], &file, "1800000000");
+    assert_eq!(text(&a), text(&b));
+    assert!(text(&a).contains("DENY replayed "));
+}
+
+#[test]
+fn qemu_transcripts_equal_desktop() {
+    let qemu = Command::new("qemu-system-arm").arg("--version").output();
+    assert!(
+        qemu.is_ok_and(|o| o.status.success()),
+        "qemu-system-arm is required for this test: run scripts/install-qemu.sh"
+    );
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert!(
+        targets.lines().any(|t| t == "thumbv7m-none-eabi"),
+        "the thumbv7m-none-eabi target is required for this test: run scripts/install-qemu.sh"
+    );
+    let now = now();
+    for file in scenarios() {
+        let desktop = sim(&["kiosk"], &file, &now);
+        let qemu = sim(&["qemu"], &file, &now);
+        assert!(
+            qemu.status.success(),
+            "{} under QEMU: {}\n{}",
+            file.display(),
+            String::from_utf8_lossy(&qemu.stderr),
+            text(&qemu)
+        );
+        let (d, q) = (text(&desktop), text(&qemu));
+        if d != q {
+            let first = d
+                .lines()
+                .zip(q.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(d.lines().count().min(q.lines().count()));
+            panic!(
+                "{}: transcripts differ at line {}\n--- desktop\n{d}\n--- qemu\n{q}",
+                file.display(),
+                first + 1
+            );
+        }
+    }
+}
