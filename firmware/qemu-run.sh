@@ -15,6 +15,8 @@
 #   HFJWT_DEFMT         where raw defmt frames go (default: $TMPDIR/hfjwt-defmt.<pid>); they
 #                       are decoded live to stderr with defmt-print when it is installed.
 #   HFJWT_QEMU          qemu binary (default qemu-system-arm)
+#   HFJWT_QEMU_ARGS     extra qemu options, e.g. "-icount shift=0" (virtual time = 1 ns per
+#                       instruction, so the firmware's SysTick timings count instructions)
 # Exit status: the firmware's semihosting exit code (0 = success).
 set -eu
 
@@ -53,7 +55,7 @@ set +e
 "$qemu" -cpu cortex-m3 -machine lm3s6965evb -nographic -monitor none \
     -semihosting-config enable=on,target=native,chardev=defmt \
     -chardev file,id=defmt,path="$defmt_out" \
-    $serials \
+    $serials ${HFJWT_QEMU_ARGS:-} \
     -kernel "$elf"
 status=$?
 set -e
