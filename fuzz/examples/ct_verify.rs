@@ -24,7 +24,11 @@ struct Welch {
 
 impl Welch {
     fn new() -> Self {
-        Welch { n: [0.0; 2], mean: [0.0; 2], m2: [0.0; 2] }
+        Welch {
+            n: [0.0; 2],
+            mean: [0.0; 2],
+            m2: [0.0; 2],
+        }
     }
     fn push(&mut self, class: usize, x: f64) {
         self.n[class] += 1.0;
@@ -61,7 +65,11 @@ fn with_sig_byte_changed(token: &str, index: usize) -> String {
     let dot = token.rfind('.').unwrap();
     let mut sig = Base64UrlUnpadded::decode_vec(&token[dot + 1..]).unwrap();
     sig[index] ^= 0x01;
-    format!("{}{}", &token[..=dot], Base64UrlUnpadded::encode_string(&sig))
+    format!(
+        "{}{}",
+        &token[..=dot],
+        Base64UrlUnpadded::encode_string(&sig)
+    )
 }
 
 fn main() {
@@ -77,11 +85,16 @@ fn main() {
     // of this machine; |t| must stay small there too or the real run means nothing.
     let control = std::env::var_os("CT_CONTROL").is_some();
     let last = if control { 0 } else { 31 };
-    let classes = [with_sig_byte_changed(&token, 0), with_sig_byte_changed(&token, last)];
+    let classes = [
+        with_sig_byte_changed(&token, 0),
+        with_sig_byte_changed(&token, last),
+    ];
     let verifier = Verifier::<ReplayCache<4>>::new(key);
     let mut scratch = [0u8; 512];
     for c in &classes {
-        let e = verifier.check(c.as_str(), 1_700_000_001, &mut scratch).unwrap_err();
+        let e = verifier
+            .check(c.as_str(), 1_700_000_001, &mut scratch)
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadSignature);
     }
 
@@ -119,7 +132,9 @@ fn main() {
             m.update(black_box(&tok[..signing_len]));
             m.verify_slice(black_box(tag)).is_err()
         } else {
-            verifier.check(tok, black_box(1_700_000_001), &mut scratch).is_err()
+            verifier
+                .check(tok, black_box(1_700_000_001), &mut scratch)
+                .is_err()
         };
         let t1 = cycles();
         black_box(r);
@@ -141,7 +156,11 @@ fn main() {
     println!(
         "ct-test{}: {}, bad signature differing in byte 0 vs byte {last}, {} samples per class",
         if control { " (CONTROL)" } else { "" },
-        if mac_only { "HMAC-SHA256 verify_slice only" } else { "Verifier::check" },
+        if mac_only {
+            "HMAC-SHA256 verify_slice only"
+        } else {
+            "Verifier::check"
+        },
         per_class
     );
     println!("  median cycles: {}", pct(0.5));
@@ -161,6 +180,13 @@ fn main() {
             w.mean[1]
         );
     }
-    println!("max |t| = {max_t:.3} ({})", if max_t < 4.5 { "below 4.5: no leak detected" } else { "ABOVE 4.5" });
+    println!(
+        "max |t| = {max_t:.3} ({})",
+        if max_t < 4.5 {
+            "below 4.5: no leak detected"
+        } else {
+            "ABOVE 4.5"
+        }
+    );
     std::process::exit(if max_t < 4.5 { 0 } else { 1 });
 }

@@ -10,8 +10,14 @@ fn main() {
     let rows: [(&str, usize); 12] = [
         ("Key", size_of::<Key>()),
         ("Policy", size_of::<Policy>()),
-        ("Verifier<ReplayCache<64>>", size_of::<Verifier<ReplayCache<64>>>()),
-        ("Verifier<ReplayCache<64>, &[&str]>", size_of::<Verifier<ReplayCache<64>, &[&str]>>()),
+        (
+            "Verifier<ReplayCache<64>>",
+            size_of::<Verifier<ReplayCache<64>>>(),
+        ),
+        (
+            "Verifier<ReplayCache<64>, &[&str]>",
+            size_of::<Verifier<ReplayCache<64>, &[&str]>>(),
+        ),
         ("ReplayCache<1>", size_of::<ReplayCache<1>>()),
         ("ReplayCache<64>", size_of::<ReplayCache<64>>()),
         ("ReplayCache<1024>", size_of::<ReplayCache<1024>>()),

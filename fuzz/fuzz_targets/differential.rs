@@ -20,7 +20,9 @@ fuzz_target!(|payload: &[u8]| {
             .require_email(false),
     );
     let mut scratch = vec![0u8; hfjwt::scratch_len(token.len())];
-    let Ok(claims) = verifier.verify(&token, 0, &mut scratch) else { return };
+    let Ok(claims) = verifier.verify(&token, 0, &mut scratch) else {
+        return;
+    };
 
     let doc: Value = match serde_json::from_slice(payload) {
         Ok(v) => v,

@@ -5,14 +5,18 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
-use hfjwt::{ErrorKind, Grant, Key, Policy, ReplayCache, Verifier, is_valid_email, mint, token_len};
+use hfjwt::{
+    ErrorKind, Grant, Key, Policy, ReplayCache, Verifier, is_valid_email, mint, token_len,
+};
 use hfjwt_fuzz::KEY;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some(prefix) = data.get(..9) else { return };
     let mut u = Unstructured::new(prefix);
-    let (Ok(iat), Ok(flags)) = (u64::arbitrary(&mut u), u8::arbitrary(&mut u)) else { return };
+    let (Ok(iat), Ok(flags)) = (u64::arbitrary(&mut u), u8::arbitrary(&mut u)) else {
+        return;
+    };
     let mut fields = data[9..].split(|&c| c == 0).map(String::from_utf8_lossy);
     let email = fields.next().unwrap_or_default();
     let jti = fields.next().unwrap_or_default();
@@ -40,7 +44,10 @@ fuzz_target!(|data: &[u8]| {
     // One byte short is BufferTooSmall, never a panic or a truncated token.
     if need > 0 {
         let mut short = vec![0u8; need - 1];
-        assert_eq!(mint(&key, &grant, &mut short).unwrap_err().kind(), ErrorKind::BufferTooSmall);
+        assert_eq!(
+            mint(&key, &grant, &mut short).unwrap_err().kind(),
+            ErrorKind::BufferTooSmall
+        );
     }
 
     let mut verifier = Verifier::<ReplayCache<2>>::new(key)

@@ -54,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
                 None => (query, None),
             };
             assert_eq!(percent_decode(tok), token.as_bytes());
-            assert_eq!(ret_enc.map(percent_decode), ret.map(|r| r.path().as_bytes().to_vec()));
+            assert_eq!(
+                ret_enc.map(percent_decode),
+                ret.map(|r| r.path().as_bytes().to_vec())
+            );
             match &small {
                 Ok(s) => assert_eq!(s.as_str(), url.as_str()),
                 Err(e) => {
@@ -64,7 +67,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
-            assert!(matches!(e.kind(), ErrorKind::Malformed | ErrorKind::BufferTooSmall));
+            assert!(matches!(
+                e.kind(),
+                ErrorKind::Malformed | ErrorKind::BufferTooSmall
+            ));
             assert!(small.is_err());
         }
     }
@@ -97,12 +103,18 @@ fn well_formed(url: &str) {
     let authority = &rest[..rest.find('/').expect("path")];
     let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
     assert!(!host.is_empty() && host.len() <= 253, "{url:?}");
-    assert!(host.split('.').all(|l| !l.is_empty()
-        && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')), "{url:?}");
+    assert!(
+        host.split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')),
+        "{url:?}"
+    );
     // Every `%` starts an escape of two upper-case hex digits.
     let b = url.as_bytes();
     for (i, _) in url.match_indices('%') {
-        assert!(b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))));
+        assert!(b.get(i + 1..i + 3).is_some_and(|h| {
+            h.iter()
+                .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+        }));
     }
 }
 
@@ -115,7 +127,10 @@ fn percent_decode(s: &str) -> Vec<u8> {
             out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
             i += 3;
         } else {
-            assert!(b[i].is_ascii_alphanumeric() || b"-._~".contains(&b[i]), "{s:?}");
+            assert!(
+                b[i].is_ascii_alphanumeric() || b"-._~".contains(&b[i]),
+                "{s:?}"
+            );
             out.push(b[i]);
             i += 1;
         }

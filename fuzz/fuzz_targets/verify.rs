@@ -11,7 +11,7 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
-use hfjwt::{ErrorKind, Key, Policy, ReplayCache, Verifier, is_valid_email, email_domain};
+use hfjwt::{ErrorKind, Key, Policy, ReplayCache, Verifier, email_domain, is_valid_email};
 use hfjwt_fuzz::{HEADER_JSON, KEY, OTHER_KEY, sign, split_nul};
 use libfuzzer_sys::fuzz_target;
 
@@ -30,8 +30,12 @@ struct Config {
 const CONFIG_LEN: usize = 1 + 8 + 2 + 1 + 2 + 1 + 1 + 2;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(prefix) = data.get(..CONFIG_LEN) else { return };
-    let Ok(cfg) = Config::arbitrary(&mut Unstructured::new(prefix)) else { return };
+    let Some(prefix) = data.get(..CONFIG_LEN) else {
+        return;
+    };
+    let Ok(cfg) = Config::arbitrary(&mut Unstructured::new(prefix)) else {
+        return;
+    };
     let rest = &data[CONFIG_LEN..];
 
     let mut policy = Policy::new()
@@ -52,7 +56,12 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let list_owned: Vec<String> = list_text
-        .map(|l| String::from_utf8_lossy(l).split(',').map(str::to_owned).collect())
+        .map(|l| {
+            String::from_utf8_lossy(l)
+                .split(',')
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let domains: Option<Vec<&str>> = match (cfg.flags >> 1) & 3 {
         0 => None,
@@ -87,7 +96,9 @@ fuzz_target!(|data: &[u8]| {
     let mut scratch = vec![0u8; scratch_len];
     let mut scratch2 = vec![0u8; scratch_len];
 
-    let checked = verifier.check(&token, cfg.now, &mut scratch2).map(|c| c.jti.to_owned());
+    let checked = verifier
+        .check(&token, cfg.now, &mut scratch2)
+        .map(|c| c.jti.to_owned());
     let verified = verifier.verify(&token, cfg.now, &mut scratch);
     match (&verified, &checked) {
         (Ok(c), Ok(jti)) => assert_eq!(c.jti, jti),

@@ -53,7 +53,9 @@ pub fn exercise_verify(scratch: &mut [u8]) {
 
     let domains: &[&str] = black_box(&[]);
     let mut v = Verifier::<ReplayCache<8>, AnyDomain>::new(key).with_allowed_domains(domains);
-    let r = v.verify(bytes(), number(), scratch).map(|c| c.email.map(str::len));
+    let r = v
+        .verify(bytes(), number(), scratch)
+        .map(|c| c.email.map(str::len));
     let _ = black_box(r);
 }
 

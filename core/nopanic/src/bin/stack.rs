@@ -59,32 +59,52 @@ fn main() -> ! {
     let baseline = measure(&mut || black_box(()));
     let mut token_len = 0;
     let mint_depth = measure(&mut || {
-        token_len = mint(black_box(&key), black_box(&grant), black_box(&mut token_buf))
-            .map(str::len)
-            .unwrap_or(0);
+        token_len = mint(
+            black_box(&key),
+            black_box(&grant),
+            black_box(&mut token_buf),
+        )
+        .map(str::len)
+        .unwrap_or(0);
     });
     let token = core::str::from_utf8(&token_buf[..token_len]).unwrap();
 
     let mut ok = false;
     let verify_ok = measure(&mut || {
         ok = verifier
-            .verify(black_box(token), black_box(1_700_000_010), black_box(&mut scratch))
+            .verify(
+                black_box(token),
+                black_box(1_700_000_010),
+                black_box(&mut scratch),
+            )
             .is_ok();
     });
     let mut replayed = false;
     let verify_replayed = measure(&mut || {
         replayed = verifier
-            .verify(black_box(token), black_box(1_700_000_011), black_box(&mut scratch))
+            .verify(
+                black_box(token),
+                black_box(1_700_000_011),
+                black_box(&mut scratch),
+            )
             .is_err();
     });
     let mut bad = [0u8; 512];
     bad[..token_len].copy_from_slice(token.as_bytes());
-    bad[token_len - 1] = if bad[token_len - 1] == b'A' { b'Q' } else { b'A' };
+    bad[token_len - 1] = if bad[token_len - 1] == b'A' {
+        b'Q'
+    } else {
+        b'A'
+    };
     let bad = core::str::from_utf8(&bad[..token_len]).unwrap();
     let mut bad_sig = false;
     let verify_bad = measure(&mut || {
         bad_sig = verifier
-            .verify(black_box(bad), black_box(1_700_000_012), black_box(&mut scratch))
+            .verify(
+                black_box(bad),
+                black_box(1_700_000_012),
+                black_box(&mut scratch),
+            )
             .is_err();
     });
     let check_depth = measure(&mut || {
@@ -96,26 +116,46 @@ fn main() -> ! {
             .unwrap_or(0);
     });
 
-    hprintln!("token bytes: {}; measuring overhead subtracted: {} bytes", token_len, baseline);
+    hprintln!(
+        "token bytes: {}; measuring overhead subtracted: {} bytes",
+        token_len,
+        baseline
+    );
     let net = |d: usize| d - baseline;
     hprintln!("stack mint: {} bytes", net(mint_depth));
-    hprintln!("stack verify (accepted, full path incl. replay record): {} bytes", net(verify_ok));
+    hprintln!(
+        "stack verify (accepted, full path incl. replay record): {} bytes",
+        net(verify_ok)
+    );
     hprintln!("stack verify (replayed): {} bytes", net(verify_replayed));
     hprintln!("stack verify (bad signature): {} bytes", net(verify_bad));
     hprintln!("stack check (accepted): {} bytes", net(check_depth));
-    hprintln!("stack login_url::<640> (incl. its 644-byte result): {} bytes", net(url_depth));
+    hprintln!(
+        "stack login_url::<640> (incl. its 644-byte result): {} bytes",
+        net(url_depth)
+    );
     use core::mem::size_of;
     hprintln!("size_of Key: {} B", size_of::<Key>());
     hprintln!("size_of Policy: {} B", size_of::<hfjwt::Policy>());
-    hprintln!("size_of Verifier<ReplayCache<64>>: {} B", size_of::<Verifier<ReplayCache<64>>>());
+    hprintln!(
+        "size_of Verifier<ReplayCache<64>>: {} B",
+        size_of::<Verifier<ReplayCache<64>>>()
+    );
     hprintln!("size_of ReplayCache<1>: {} B", size_of::<ReplayCache<1>>());
-    hprintln!("size_of ReplayCache<64>: {} B", size_of::<ReplayCache<64>>());
+    hprintln!(
+        "size_of ReplayCache<64>: {} B",
+        size_of::<ReplayCache<64>>()
+    );
     hprintln!("size_of Claims: {} B", size_of::<hfjwt::Claims<'_>>());
     hprintln!("size_of Grant: {} B", size_of::<Grant<'_>>());
     hprintln!("size_of Error: {} B", size_of::<hfjwt::Error>());
     let sane = ok && replayed && bad_sig && url_len > 0;
     hprintln!("results as expected: {}", sane);
-    debug::exit(if sane { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    debug::exit(if sane {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
     loop {}
 }
 
