@@ -5,7 +5,7 @@
 #
 # On a fresh Debian machine with rustup (stable and nightly) it installs what it needs:
 # qemu-system-arm and binutils-arm-none-eabi (apt), the thumbv6m/thumbv7m targets, defmt-print,
-# clippy and rustfmt, cargo-fuzz, and a Python venv at .venv with maturin, pytest, PyJWT and
+# clippy and rustfmt, nightly's miri, cargo-fuzz, and a Python venv at .venv with maturin, pytest, PyJWT and
 # mypy. It fails loudly when something cannot be installed; nothing is skipped silently.
 set -euo pipefail
 
@@ -47,6 +47,9 @@ cargo test --workspace --locked
 
 step "no-panic proof (link fails if any panic path survives)"
 scripts/check-no-panic.sh
+
+step "Miri on the core's unit tests (nightly)"
+scripts/miri.sh
 
 step "Python bindings (venv, pytest, mypy --strict)"
 bindings-python/scripts/test.sh

@@ -84,7 +84,9 @@ mod tests {
     #[test]
     fn agrees_with_base64ct_on_every_length_and_rejects_what_it_rejects() {
         let data: std::vec::Vec<u8> = (0..=255u8).rev().collect();
-        for len in 0..data.len() {
+        // Miri interprets ~1000x slower: it checks a sample (`step`), native runs check all.
+        let step = if cfg!(miri) { 37 } else { 1 };
+        for len in (0..data.len()).step_by(step) {
             let enc = Base64UrlUnpadded::encode_string(&data[..len]);
             let mut out = [0u8; 256];
             assert_eq!(
@@ -97,7 +99,7 @@ mod tests {
         // Every single-character change is judged the same way by both decoders.
         let enc = Base64UrlUnpadded::encode_string(b"hello world!!");
         for i in 0..enc.len() {
-            for c in 0u8..=255 {
+            for c in (0u8..=255).step_by(step) {
                 let mut e = enc.clone().into_bytes();
                 e[i] = c;
                 let mut a = [0u8; 32];

@@ -258,7 +258,8 @@ mod tests {
     #[test]
     fn in_place_base64_matches_base64ct() {
         let data: std::vec::Vec<u8> = (0..=255u8).collect();
-        for len in 0..data.len() {
+        let step = if cfg!(miri) { 37 } else { 1 }; // Miri: a sample
+        for len in (0..data.len()).step_by(step) {
             let mut buf = [0u8; 400];
             buf[..len].copy_from_slice(&data[..len]);
             encode_in_place(&mut buf[..b64_len(len)], len).unwrap();
