@@ -1,9 +1,9 @@
 //! `hfjwt._hfjwt`: the native half of the Python package `hfjwt`.
 //!
-//! Thin by design: each function converts Python values ([`convert`]), calls the core crate
-//! `hfjwt`, and converts the result or the core's error ([`errors`]) back. No token rule is
-//! written here. The Python half (`python/hfjwt/`) re-exports these and adds the
-//! PyJWT-shaped `encode`/`decode` on top of [`mint`] and [`decode_claims`].
+//! Thin by design: each function converts Python values (module `convert`), calls the core
+//! crate `hfjwt`, and converts the result or the core's error (module `errors`) back. No token
+//! rule is written here. The Python half (`python/hfjwt/`) re-exports these and adds the
+//! PyJWT-shaped `encode`/`decode` on top of `mint` and `decode_claims`.
 
 mod convert;
 mod errors;

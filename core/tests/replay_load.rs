@@ -58,7 +58,7 @@ struct Tally {
 #[test]
 fn no_jti_is_accepted_twice_while_live_under_load() {
     let n = records();
-    let mut rng = Rng(0x5EED_0F_4A11_0AD);
+    let mut rng = Rng(0x0005_EED0_F4A1_10AD);
     // Precomputed jtis, so the timed loop measures the cache, not formatting. 2^18 of them:
     // fresh picks collide with remembered entries (live or dead) all the time.
     let pool: Vec<String> = (0..1u64 << 18)
