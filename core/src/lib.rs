@@ -56,9 +56,9 @@
 //! `replay_cache_full`). Only a token that passed everything else is recorded as used.
 //!
 //! ## Memory
-//! [`Key`]: 216 bytes. [`ReplayCache<N>`]: `32 × N + 32` bytes. [`Verifier::verify`] needs a
-//! scratch buffer of [`scratch_len`]`(token_len)` bytes and keeps a 256-byte header buffer
-//! on its stack.
+//! [`Key`]: 144 bytes. [`ReplayCache<N>`]: `32 × N + 24` bytes on 32-bit targets (`+ 32` on
+//! 64-bit). [`Verifier::verify`] needs a scratch buffer of [`scratch_len`]`(token_len)` bytes
+//! and at most 1808 bytes of stack on a Cortex-M3 at opt-level "s" (`docs/measurements.md`).
 //!
 //! ## Features
 //! - `std`: `std::error::Error` for [`Error`], [`HeapReplayCache`] (capacity chosen at run

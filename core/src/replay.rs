@@ -68,7 +68,8 @@ pub trait ReplayStore {
     fn capacity(&self) -> usize;
 }
 
-/// A fixed-capacity replay cache for `N` live tokens, `32 × N + 32` bytes, no allocation.
+/// A fixed-capacity replay cache for `N` live tokens: `32 × N + 24` bytes on 32-bit targets
+/// (`32 × N + 32` on 64-bit), no allocation.
 ///
 /// `N` is the number of tokens that can be accepted within one time window (by default
 /// 120 s): the 65th sign-in inside two minutes on a `ReplayCache<64>` is refused with
