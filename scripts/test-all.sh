@@ -34,6 +34,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "docs (-D warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+# The core alone, without the std feature other members turn on.
+RUSTDOCFLAGS="-D warnings" cargo doc -p hfjwt --no-deps --locked --quiet
 
 step "core builds for Cortex-M0 and Cortex-M3 (no_std, no alloc)"
 cargo build -p hfjwt --locked --target thumbv6m-none-eabi

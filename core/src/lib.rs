@@ -61,7 +61,7 @@
 //! and at most 1808 bytes of stack on a Cortex-M3 at opt-level "s" (`docs/measurements.md`).
 //!
 //! ## Features
-//! - `std`: `std::error::Error` for [`Error`], [`HeapReplayCache`] (capacity chosen at run
+//! - `std`: `std::error::Error` for [`Error`], `HeapReplayCache` (capacity chosen at run
 //!   time), and `Vec` allow-lists.
 //! - `defmt`: `defmt::Format` for the types a firmware logs; keys print as `Key(<redacted>)`.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]

@@ -39,7 +39,7 @@ pub struct ReplayEntry {
 /// Where a verifier remembers the `jti`s it has accepted.
 ///
 /// hfjwt ships [`ReplayCache`] (fixed capacity, no allocation) and, with the `std` feature,
-/// [`HeapReplayCache`] (capacity chosen at run time). A device that must remember across
+/// `HeapReplayCache` (capacity chosen at run time). A device that must remember across
 /// reboots can implement this trait over persistent storage.
 pub trait ReplayStore {
     /// Records that a token with this `jti`, which passes the time window until `live_until`
