@@ -36,19 +36,15 @@ pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
 /// base64url, or when `out` is too short (check [`decoded_len`] first to tell them apart).
 pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
     let out = out.get_mut(..decoded_len(input.len())?)?;
-    let full = input.len() / 4 * 4;
-    let (quads, tail) = input.split_at(full);
-    let (triples, rest) = out.split_at_mut(full / 4 * 3);
+    let (quads, tail) = input.as_chunks::<4>();
+    let (triples, rest) = out.as_chunks_mut::<3>();
     // Valid values are < 64, INVALID has the high bit: OR them all and look once at the end.
     let mut seen = 0u8;
-    for (q, t) in quads.chunks_exact(4).zip(triples.chunks_exact_mut(3)) {
-        // Slice patterns check each length once; the arms below cannot fail.
-        if let ([a, b, c, d], [x, y, z]) = (q, t) {
-            let (a, b, c, d) = (value(*a), value(*b), value(*c), value(*d));
-            seen |= a | b | c | d;
-            let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-            (*x, *y, *z) = ((n >> 16) as u8, (n >> 8) as u8, n as u8);
-        }
+    for (q, t) in quads.iter().zip(triples.iter_mut()) {
+        let (a, b, c, d) = (value(q[0]), value(q[1]), value(q[2]), value(q[3]));
+        seen |= a | b | c | d;
+        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        *t = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
     }
     match (tail, rest) {
         ([], []) => {}

@@ -113,10 +113,7 @@ impl<'a> Reader<'a> {
         loop {
             // Skip plain bytes in a tight loop; stop at a quote, a backslash or a control.
             let rest = self.b.get(self.pos..).ok_or(self.syntax)?;
-            let stop = rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .ok_or(self.syntax)?;
+            let stop = find_special(rest).ok_or(self.syntax)?;
             self.pos += stop;
             match self.peek() {
                 Some(b'"') => {
@@ -309,6 +306,37 @@ impl<'a> Reader<'a> {
     pub(crate) fn str_is(&self, s: JsonStr, lit: &[u8]) -> bool {
         str_eq(self.b, s, lit)
     }
+}
+
+/// Whether `c` ends a run of plain string bytes: a quote, a backslash or a control character.
+const fn is_special(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// Index of the first special byte (see [`is_special`]), eight bytes at a time.
+fn find_special(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // `(x - ONES) & !x & HIGH` is non-zero iff some byte of x is zero (no false negatives;
+    // the exact byte is then found by the scalar scan).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let (words, tail) = s.as_chunks::<8>();
+    for (i, w) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*w);
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        if below_space
+            | has_zero(x ^ (ONES * u64::from(b'"')))
+            | has_zero(x ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            if let Some(j) = w.iter().position(|&c| is_special(c)) {
+                return Some(i * 8 + j);
+            }
+        }
+    }
+    tail.iter()
+        .position(|&c| is_special(c))
+        .map(|j| words.len() * 8 + j)
 }
 
 /// Decodes the escape sequence starting at `b[pos]` (a backslash) into a code point and the
@@ -571,6 +599,32 @@ mod tests {
             core::str::from_utf8(&doc[a..b]).unwrap(),
             "José 😀 \"q\" \\ / \n"
         );
+    }
+
+    #[test]
+    fn finds_special_bytes_at_every_position() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut s = std::vec![b'a'; len];
+                    // Bytes that defeat naive SWAR tricks around the special one.
+                    for (i, c) in s.iter_mut().enumerate() {
+                        *c = [b'a', 0x21, 0x23, 0x5b, 0x5d, 0x80, 0xff, 0x20][i % 8];
+                    }
+                    let expect = if at < len {
+                        s[at] = special;
+                        Some(at)
+                    } else {
+                        None
+                    };
+                    assert_eq!(
+                        find_special(&s),
+                        expect,
+                        "len {len} at {at} special {special:#x}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
