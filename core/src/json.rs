@@ -328,10 +328,9 @@ fn find_special(s: &[u8]) -> Option<usize> {
             | has_zero(x ^ (ONES * u64::from(b'"')))
             | has_zero(x ^ (ONES * u64::from(b'\\')))
             != 0
+            && let Some(j) = w.iter().position(|&c| is_special(c))
         {
-            if let Some(j) = w.iter().position(|&c| is_special(c)) {
-                return Some(i * 8 + j);
-            }
+            return Some(i * 8 + j);
         }
     }
     tail.iter()

@@ -312,13 +312,13 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
     /// Time window and domain allow-list, for claims whose signature verified.
     fn judge(&self, claims: &Claims<'_>, now: u64) -> Result<(), Error> {
         self.check_time(claims, now)?;
-        if let Some(email) = claims.email {
-            if !self.domains.allows(email_domain(email)) {
-                return Err(err(
-                    ErrorKind::DomainNotAllowed,
-                    "email domain is not on the allow-list",
-                ));
-            }
+        if let Some(email) = claims.email
+            && !self.domains.allows(email_domain(email))
+        {
+            return Err(err(
+                ErrorKind::DomainNotAllowed,
+                "email domain is not on the allow-list",
+            ));
         }
         Ok(())
     }

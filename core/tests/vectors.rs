@@ -89,7 +89,7 @@ fn build(case: &Value, key: &[u8], wrong_key: &[u8]) -> String {
     let mut p = b64(payload.as_bytes());
     let tweak = case["tweak"].as_str().unwrap_or("");
     match tweak {
-        "pad_header" => h.push_str(if h.len() % 4 == 0 {
+        "pad_header" => h.push_str(if h.len().is_multiple_of(4) {
             "=="
         } else {
             &"=="[..4 - h.len() % 4]

@@ -682,25 +682,25 @@ impl State {
     ) -> Result<bool, IoError> {
         let Some(now) = now else { return Ok(false) };
         let mut fired = false;
-        if let Some((led, off_at)) = self.lit {
-            if now >= off_at {
-                pin(p, led).set_low().map_err(led_err)?;
-                self.lit = None;
-                fired = true;
-            }
+        if let Some((led, off_at)) = self.lit
+            && now >= off_at
+        {
+            pin(p, led).set_low().map_err(led_err)?;
+            self.lit = None;
+            fired = true;
         }
-        if let Some(active) = self.session_active_at {
-            if now >= active.saturating_add(self.settings.idle_seconds) {
-                self.session_active_at = None;
-                self.return_to = None;
-                log::info!("LOGOUT after {=u64} s idle", now.saturating_sub(active));
-                match logout_url::<URL_LEN>(self.settings.site) {
-                    Ok(url) => write_line(&mut p.host, format_args!("LOGOUT {url}"))?,
-                    // The site was checked by the first GRANT; report rather than hide it.
-                    Err(e) => write_line(&mut p.host, format_args!("LOGOUT - ({e})"))?,
-                }
-                fired = true;
+        if let Some(active) = self.session_active_at
+            && now >= active.saturating_add(self.settings.idle_seconds)
+        {
+            self.session_active_at = None;
+            self.return_to = None;
+            log::info!("LOGOUT after {=u64} s idle", now.saturating_sub(active));
+            match logout_url::<URL_LEN>(self.settings.site) {
+                Ok(url) => write_line(&mut p.host, format_args!("LOGOUT {url}"))?,
+                // The site was checked by the first GRANT; report rather than hide it.
+                Err(e) => write_line(&mut p.host, format_args!("LOGOUT - ({e})"))?,
             }
+            fired = true;
         }
         Ok(fired)
     }

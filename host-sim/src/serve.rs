@@ -112,10 +112,10 @@ impl FileConfig {
             Failure::usage(format!("{}: {}", path.display(), msg.replace('\n', " ")))
         })?;
         // A relative key_file is relative to the config file, not to the working directory.
-        if let (Some(key_file), Some(dir)) = (&mut config.key_file, path.parent()) {
-            if key_file.is_relative() {
-                *key_file = dir.join(&*key_file);
-            }
+        if let (Some(key_file), Some(dir)) = (&mut config.key_file, path.parent())
+            && key_file.is_relative()
+        {
+            *key_file = dir.join(&*key_file);
         }
         Ok(config)
     }
