@@ -120,6 +120,32 @@ def main():
     for name, (sk, rk, site, tok, ret, remote) in urls.items():
         write("url", name, bytes([sk, rk]) + "\0".join([site, tok, ret, remote]).encode())
 
+    # kiosk_line: records separated by \n (see fuzz_targets/kiosk_line.rs). `g` mints a portal
+    # token in the harness (jti byte, email byte, name byte, iat offset from the kiosk clock).
+    kiosk = {
+        "time_good": [b"t0", b"gaa1", b"w1500", b"gba\x011", b"gca\x00-119"],
+        "clock_unset": [b"gaa1", b"t0", b"G\x00", b"gaa1"],
+        "replay": [b"t0", b"gaa1", b"G\x00", b"w1000", b"gaa1", b"w121000", b"gaa1",
+                   b"t-300", b"G\x00", b"G\x01"],
+        "time_window": [b"t1000", b"gab0-121", b"gac0-120", b"gad01", b"gae0-1005",
+                        b"t500", b"gaf0", b"t99999", b"gag0"],
+        "garbage": [b"snot a token", b"t0", b"s", b"sa.b.c", b"s..", b"seyJhbGciOiJub25lIn0.e30.",
+                    b"sx\r", b"s\r\r", b"hHELLO", b"hTIME", b"hTIME -1",
+                    b"hTIME 99999999999999999999", b"hTIME 12x", b"h" + b"TIME 1" * 20,
+                    b"HTIME 18", b"h00000000", b"hHALT"],
+        "overlong": [b"t0", b"Ra600", b"s", b"ga\x00\xff0", b"Rz512", b"s", b"Sab", b"scd",
+                     b"H" + b"x" * 70, b"h"],
+        "forged": [b"t0", b"gaa1", b"F\x00\x02A", b"F\x00\x00B", b"F\x00\x50_", b"G\x00"],
+        "buttons": [b"t0", b"b1", b"B2", b"B2", b"gaa1", b"b0", b"b\x02", b"gba1", b"w61000",
+                    b"w3000", b"B0", b"w59000", b"gca1", b"t200"],
+        "led_idle": [b"sjunk", b"t0", b"w2999", b"w1", b"gaa1", b"w59999", b"w1", b"t100",
+                     b"gba1", b"t1000"],
+        "rollback": [b"t0", b"gaa1", b"t200", b"gba1", b"t10", b"G\x00", b"gaa1-5"],
+        "cache_full": [b"t0"] + [b"g" + bytes([j]) + b"a\x01" for j in range(32, 66)] + [b"w1"],
+    }
+    for name, records in kiosk.items():
+        write("kiosk_line", name, b"\n".join(records))
+
 
 if __name__ == "__main__":
     main()
