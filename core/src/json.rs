@@ -302,6 +302,15 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The raw bytes of `s` when it has no escapes (then they are its value).
+    pub(crate) fn plain(&self, s: JsonStr) -> Option<&'a [u8]> {
+        if s.escaped {
+            None
+        } else {
+            self.b.get(s.start..s.end)
+        }
+    }
+
     /// Whether the string `s` equals `lit` once unescaped.
     pub(crate) fn str_is(&self, s: JsonStr, lit: &[u8]) -> bool {
         str_eq(self.b, s, lit)

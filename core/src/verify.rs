@@ -487,25 +487,30 @@ struct FoundClaims {
     nbf: Option<Value>,
 }
 
+/// The claims the verifier reads; every other claim is ignored.
+const CLAIM_NAMES: [&[u8]; 6] = [b"iat", b"jti", b"email", b"name", b"exp", b"nbf"];
+
 fn read_claims(payload: &[u8]) -> Result<FoundClaims, Error> {
     let mut reader = Reader::new(payload, CLAIMS_JSON)?;
     let mut found = FoundClaims::default();
     let duplicate = reader.object(|r, key| {
         let value = r.value()?;
-        let slot = if r.str_is(key, b"iat") {
-            &mut found.iat
-        } else if r.str_is(key, b"jti") {
-            &mut found.jti
-        } else if r.str_is(key, b"email") {
-            &mut found.email
-        } else if r.str_is(key, b"name") {
-            &mut found.name
-        } else if r.str_is(key, b"exp") {
-            &mut found.exp
-        } else if r.str_is(key, b"nbf") {
-            &mut found.nbf
-        } else {
-            return Ok(()); // unknown claims are ignored
+        // One `match` on the raw name in the common case; escaped names compare unescaped.
+        let name: &[u8] = match r.plain(key) {
+            Some(raw) => raw,
+            None => CLAIM_NAMES
+                .into_iter()
+                .find(|n| r.str_is(key, n))
+                .unwrap_or(b""),
+        };
+        let slot = match name {
+            b"iat" => &mut found.iat,
+            b"jti" => &mut found.jti,
+            b"email" => &mut found.email,
+            b"name" => &mut found.name,
+            b"exp" => &mut found.exp,
+            b"nbf" => &mut found.nbf,
+            _ => return Ok(()), // unknown claims are ignored
         };
         *slot = Some(value);
         Ok(())
