@@ -749,118 +749,35 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 mod tests {
     extern crate std;
 
-    use std::cell::{Cell, RefCell};
-    use std::collections::VecDeque;
-    use std::rc::Rc;
     use std::string::String;
     use std::vec::Vec;
 
-    use core::convert::Infallible;
-
     use super::*;
+    use crate::sim::{ManualClock, MemoryLine, MemoryPin};
 
     const PORTAL: &[u8] = b"portal-key-for-kiosk-unit-tests-00";
     const HAPPYFOX: &[u8] = b"happyfox-key-for-kiosk-unit-tests";
     const T0: u64 = 1_800_000_000;
 
-    /// A serial line: bytes queued for the kiosk, bytes it wrote.
-    #[derive(Default, Clone)]
-    struct MockLine {
-        input: Rc<RefCell<VecDeque<u8>>>,
-        output: Rc<RefCell<Vec<u8>>>,
+    /// The lines the kiosk wrote to `line` since the last call.
+    fn take_lines(line: &MemoryLine) -> Vec<String> {
+        String::from_utf8(line.take_output())
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
     }
 
-    impl MockLine {
-        fn send(&self, line: &str) {
-            self.input.borrow_mut().extend(line.bytes().chain([b'\n']));
-        }
-        fn take(&self) -> Vec<String> {
-            let out = core::mem::take(&mut *self.output.borrow_mut());
-            String::from_utf8(out)
-                .unwrap()
-                .lines()
-                .map(String::from)
-                .collect()
-        }
-    }
-
-    impl embedded_io::ErrorType for MockLine {
-        type Error = Infallible;
-    }
-    impl Read for MockLine {
-        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-            let mut q = self.input.borrow_mut();
-            let n = buf.len().min(q.len());
-            for (slot, b) in buf.iter_mut().zip(q.drain(..n)) {
-                *slot = b;
-            }
-            Ok(n)
-        }
-    }
-    impl ReadReady for MockLine {
-        fn read_ready(&mut self) -> Result<bool, Infallible> {
-            Ok(!self.input.borrow().is_empty())
-        }
-    }
-    impl Write for MockLine {
-        fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-            self.output.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> Result<(), Infallible> {
-            Ok(())
-        }
-    }
-
-    /// An LED that remembers every level it was set to; a button whose level the test sets.
-    #[derive(Default, Clone)]
-    struct MockPin(Rc<RefCell<Vec<bool>>>, Rc<Cell<bool>>);
-
-    impl MockPin {
-        fn lit(&self) -> bool {
-            self.0.borrow().last().copied().unwrap_or(false)
-        }
-    }
-    impl digital::ErrorType for MockPin {
-        type Error = Infallible;
-    }
-    impl OutputPin for MockPin {
-        fn set_low(&mut self) -> Result<(), Infallible> {
-            self.0.borrow_mut().push(false);
-            Ok(())
-        }
-        fn set_high(&mut self) -> Result<(), Infallible> {
-            self.0.borrow_mut().push(true);
-            Ok(())
-        }
-    }
-    impl InputPin for MockPin {
-        fn is_high(&mut self) -> Result<bool, Infallible> {
-            Ok(self.1.get())
-        }
-        fn is_low(&mut self) -> Result<bool, Infallible> {
-            Ok(!self.1.get())
-        }
-    }
-
-    #[derive(Default, Clone)]
-    struct MockClock(Rc<Cell<u64>>);
-    impl Monotonic for MockClock {
-        fn now_ms(&mut self) -> u64 {
-            self.0.get()
-        }
-    }
-
-    type TestKiosk = Kiosk<MockLine, MockLine, MockPin, MockPin, CounterJti, MockClock>;
+    type TestKiosk = Kiosk<MemoryLine, MemoryLine, MemoryPin, MemoryPin, CounterJti, ManualClock>;
 
     struct Rig {
         kiosk: TestKiosk,
-        scanner: MockLine,
-        host: MockLine,
-        green: MockPin,
-        red: MockPin,
-        buttons: [MockPin; 3],
-        ms: Rc<Cell<u64>>,
+        scanner: MemoryLine,
+        host: MemoryLine,
+        green: MemoryPin,
+        red: MemoryPin,
+        buttons: [MemoryPin; 3],
+        ms: ManualClock,
     }
 
     const SETTINGS: Settings = Settings {
@@ -873,11 +790,11 @@ mod tests {
     };
 
     fn rig(settings: Settings) -> Rig {
-        let (scanner, host) = (MockLine::default(), MockLine::default());
-        let (green, red) = (MockPin::default(), MockPin::default());
-        let buttons = [MockPin::default(), MockPin::default(), MockPin::default()];
-        let clock = MockClock::default();
-        let ms = clock.0.clone();
+        let (scanner, host) = (MemoryLine::default(), MemoryLine::default());
+        let (green, red) = (MemoryPin::default(), MemoryPin::default());
+        let buttons: [MemoryPin; 3] = Default::default();
+        let clock = ManualClock::default();
+        let ms = clock.clone();
         let parts = Parts {
             scanner: scanner.clone(),
             host: host.clone(),
@@ -907,7 +824,7 @@ mod tests {
             ms,
         };
         r.kiosk.start().unwrap();
-        assert_eq!(r.host.take(), ["READY t1"]);
+        assert_eq!(take_lines(&r.host), ["READY t1"]);
         r
     }
 
@@ -916,17 +833,17 @@ mod tests {
         fn settle(&mut self) -> Vec<String> {
             for _ in 0..100 {
                 if self.kiosk.poll().unwrap() == Poll::Idle {
-                    return self.host.take();
+                    return take_lines(&self.host);
                 }
             }
             panic!("kiosk never idle");
         }
         fn time(&mut self, unix: u64) {
-            self.host.send(&std::format!("TIME {unix}"));
+            self.host.push_line(std::format!("TIME {unix}"));
             assert_eq!(self.settle(), [std::format!("CLOCK {unix}")]);
         }
         fn scan(&mut self, token: &str) -> Vec<String> {
-            self.scanner.send(token);
+            self.scanner.push_line(token);
             self.settle()
         }
     }
@@ -980,7 +897,7 @@ mod tests {
         assert_eq!(iat, T0 + 31);
         assert_eq!(jti, std::format!("t1-{}-1", T0 + 31));
         assert_eq!(return_to, None);
-        assert!(r.green.lit() && !r.red.lit());
+        assert!(r.green.output() && !r.red.output());
     }
 
     #[test]
@@ -990,10 +907,10 @@ mod tests {
         let out = r.scan(&token);
         assert_eq!(out.len(), 1);
         assert!(out[0].starts_with("DENY clock_unset "), "{out:?}");
-        assert!(r.red.lit());
+        assert!(r.red.output());
         r.time(T0);
         assert!(r.scan(&token)[0].starts_with("GRANT "));
-        assert!(r.green.lit() && !r.red.lit());
+        assert!(r.green.output() && !r.red.output());
     }
 
     #[test]
@@ -1019,7 +936,7 @@ mod tests {
                 out[0].starts_with(&std::format!("DENY {kind} ")),
                 "{kind}: {out:?}"
             );
-            assert!(r.red.lit() && !r.green.lit());
+            assert!(r.red.output() && !r.green.output());
         }
         let mut forged = ok.into_bytes();
         let last = forged.len() - 2;
@@ -1048,8 +965,8 @@ mod tests {
         let big = "A".repeat(MAX_TOKEN_LEN + 1);
         let token = portal_token("jo@acme.com", None, T0, "p-1");
         // Both lines arrive before the kiosk polls.
-        r.scanner.send(&big);
-        r.scanner.send(&token);
+        r.scanner.push_line(&big);
+        r.scanner.push_line(&token);
         let out = r.settle();
         assert_eq!(out.len(), 2, "{out:?}");
         assert_eq!(
@@ -1069,11 +986,11 @@ mod tests {
             .into_iter()
             .enumerate()
         {
-            r.buttons[i].1.set(true);
+            r.buttons[i].set_input(true);
             assert_eq!(r.settle(), [std::format!("SELECT {name}")]);
             // Held down: no second press.
             assert!(r.settle().is_empty());
-            r.buttons[i].1.set(false);
+            r.buttons[i].set_input(false);
             let token = portal_token("jo@acme.com", None, T0, &std::format!("b-{i}"));
             let out = r.scan(&token);
             assert_eq!(granted(&out[0], T0).4.as_deref(), Some(path));
@@ -1089,10 +1006,10 @@ mod tests {
         assert!(r.scan(&portal_token("jo@acme.com", None, T0, "p-1"))[0].starts_with("GRANT"));
         r.ms.set(2_999);
         assert!(r.settle().is_empty());
-        assert!(r.green.lit());
+        assert!(r.green.output());
         r.ms.set(3_000);
         assert!(r.settle().is_empty());
-        assert!(!r.green.lit());
+        assert!(!r.green.output());
         r.ms.set(59_999);
         assert!(r.settle().is_empty());
         r.ms.set(60_000);
@@ -1106,7 +1023,7 @@ mod tests {
         let mut r = rig(SETTINGS);
         r.time(T0);
         assert!(r.scan(&portal_token("jo@acme.com", None, T0, "p-1"))[0].starts_with("GRANT"));
-        r.host.send(&std::format!("TIME {}", T0 + 61));
+        r.host.push_line(std::format!("TIME {}", T0 + 61));
         assert_eq!(
             r.settle(),
             [
@@ -1114,7 +1031,7 @@ mod tests {
                 std::format!("CLOCK {}", T0 + 61)
             ]
         );
-        assert!(!r.green.lit());
+        assert!(!r.green.output());
     }
 
     #[test]
@@ -1127,15 +1044,15 @@ mod tests {
             ("TIME 99999999999999999999", "ERROR bad_time"),
             ("TIME 12x", "ERROR bad_time"),
         ] {
-            r.host.send(line);
+            r.host.push_line(line);
             let out = r.settle();
             assert!(out[0].starts_with(reply), "{line}: {out:?}");
         }
-        r.host.send(&"TIME 1".repeat(20));
+        r.host.push_line("TIME 1".repeat(20));
         assert!(r.settle()[0].starts_with("ERROR too_large "));
-        r.host.send("HALT");
+        r.host.push_line("HALT");
         assert_eq!(r.kiosk.poll().unwrap(), Poll::Halt);
-        assert_eq!(r.host.take(), ["BYE"]);
+        assert_eq!(take_lines(&r.host), ["BYE"]);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - [`panel`]: buttons and LEDs as text lines, for boards without drivable GPIO.
 //! - [`config`]: the configuration baked in at build time (demo keys in the repository).
 //! - [`line`](mod@line): assembles serial bytes into lines; an overlong line is discarded whole.
+//! - `sim` (feature `sim`, the only code that allocates): in-memory serial lines, pins and a
+//!   clock, to run the kiosk off the board (unit tests, the fuzzer, `hfjwt-sim kiosk`).
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -22,6 +24,8 @@ pub mod kiosk;
 pub mod line;
 mod log;
 pub mod panel;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 
 /// The trait crates the kiosk is generic over, re-exported so a host crate implements the very
 /// same versions.
