@@ -31,22 +31,18 @@
 //! ever appears on the host line.
 #![no_main]
 
-use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::convert::Infallible;
-use std::rc::Rc;
 
 use hfjwt::{
     ErrorKind, Grant, Policy, ReplayCache, ReturnTo, Verifier, domain_matches, email_domain,
     login_url, logout_url, mint, token_len,
 };
 use hfjwt_firmware::config::{self, SETTINGS};
-use hfjwt_firmware::embedded_hal::digital::{ErrorType as PinErrorType, InputPin, OutputPin};
-use hfjwt_firmware::embedded_io::{ErrorType, Read, ReadReady, Write};
 use hfjwt_firmware::kiosk::{
-    Button, Buttons, CounterJti, Event, HOST_LINE_LEN, Kiosk, MAX_TOKEN_LEN, Monotonic, Parts,
-    Poll, REPLAY_CAPACITY,
+    Button, Buttons, CounterJti, Event, HOST_LINE_LEN, Kiosk, MAX_TOKEN_LEN, Parts, Poll,
+    REPLAY_CAPACITY,
 };
+use hfjwt_firmware::sim::{ManualClock, MemoryLine, MemoryPin};
 use libfuzzer_sys::fuzz_target;
 
 /// The wall clock `t<n>` and `g` records count from.
@@ -62,75 +58,7 @@ const NAMES: [&str; 4] = ["Jo", "Jos\u{e9} \u{1f600}", "\"q\\\u{1}", ""];
 /// The repository's demo keys (`firmware/kiosk.toml`), which must never be printed.
 const KIOSK_TOML: &str = include_str!("../../firmware/kiosk.toml");
 
-#[derive(Clone, Default)]
-struct Line {
-    input: Rc<RefCell<VecDeque<u8>>>,
-    output: Rc<RefCell<Vec<u8>>>,
-}
-
-impl ErrorType for Line {
-    type Error = Infallible;
-}
-impl Read for Line {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let mut q = self.input.borrow_mut();
-        let n = buf.len().min(q.len());
-        for (slot, b) in buf.iter_mut().zip(q.drain(..n)) {
-            *slot = b;
-        }
-        Ok(n)
-    }
-}
-impl ReadReady for Line {
-    fn read_ready(&mut self) -> Result<bool, Infallible> {
-        Ok(!self.input.borrow().is_empty())
-    }
-}
-impl Write for Line {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        self.output.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-/// An LED (level set by the kiosk) or a button (level set by the harness).
-#[derive(Clone, Default)]
-struct Pin(Rc<Cell<bool>>);
-
-impl PinErrorType for Pin {
-    type Error = Infallible;
-}
-impl OutputPin for Pin {
-    fn set_low(&mut self) -> Result<(), Infallible> {
-        self.0.set(false);
-        Ok(())
-    }
-    fn set_high(&mut self) -> Result<(), Infallible> {
-        self.0.set(true);
-        Ok(())
-    }
-}
-impl InputPin for Pin {
-    fn is_high(&mut self) -> Result<bool, Infallible> {
-        Ok(self.0.get())
-    }
-    fn is_low(&mut self) -> Result<bool, Infallible> {
-        Ok(!self.0.get())
-    }
-}
-
-#[derive(Clone, Default)]
-struct Clock(Rc<Cell<u64>>);
-impl Monotonic for Clock {
-    fn now_ms(&mut self) -> u64 {
-        self.0.get()
-    }
-}
-
-type FuzzKiosk = Kiosk<Line, Line, Pin, Pin, CounterJti, Clock>;
+type FuzzKiosk = Kiosk<MemoryLine, MemoryLine, MemoryPin, MemoryPin, CounterJti, ManualClock>;
 
 /// Splits a byte stream into lines the way the protocol defines them (independently of
 /// `firmware/src/line.rs`): `\n` ends a line, one `\r` before it is dropped, and a line longer
@@ -191,13 +119,12 @@ enum Led {
 
 struct Harness {
     kiosk: FuzzKiosk,
-    scanner_in: Rc<RefCell<VecDeque<u8>>>,
-    host_in: Rc<RefCell<VecDeque<u8>>>,
-    host_out: Rc<RefCell<Vec<u8>>>,
-    green: Pin,
-    red: Pin,
-    buttons: [Pin; 3],
-    ms: Rc<Cell<u64>>,
+    scanner: MemoryLine,
+    host: MemoryLine,
+    green: MemoryPin,
+    red: MemoryPin,
+    buttons: [MemoryPin; 3],
+    ms: ManualClock,
     scanner_lines: Splitter,
     host_lines: Splitter,
     // The model.
@@ -222,11 +149,11 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let (scanner, host) = (Line::default(), Line::default());
-        let (green, red) = (Pin::default(), Pin::default());
-        let buttons = [Pin::default(), Pin::default(), Pin::default()];
-        let clock = Clock::default();
-        let ms = clock.0.clone();
+        let (scanner, host) = (MemoryLine::default(), MemoryLine::default());
+        let (green, red) = (MemoryPin::default(), MemoryPin::default());
+        let buttons: [MemoryPin; 3] = Default::default();
+        let clock = ManualClock::default();
+        let ms = clock.clone();
         let parts = Parts {
             scanner: scanner.clone(),
             host: host.clone(),
@@ -254,9 +181,8 @@ impl Harness {
             .collect();
         let mut h = Harness {
             kiosk,
-            scanner_in: scanner.input.clone(),
-            host_in: host.input.clone(),
-            host_out: host.output.clone(),
+            scanner,
+            host,
             green,
             red,
             buttons,
@@ -283,7 +209,7 @@ impl Harness {
         h.kiosk.start().unwrap();
         let out = h.take_output();
         assert_eq!(out, [format!("READY {}", SETTINGS.device_id)]);
-        assert!(!h.green.0.get() && !h.red.0.get());
+        assert!(!h.green.output() && !h.red.output());
         h
     }
 
@@ -293,7 +219,7 @@ impl Harness {
     }
 
     fn take_output(&self) -> Vec<String> {
-        let out = std::mem::take(&mut *self.host_out.borrow_mut());
+        let out = self.host.take_output();
         for s in &self.secrets {
             assert!(
                 !out.windows(s.len()).any(|w| w == s.as_bytes()),
@@ -316,12 +242,12 @@ impl Harness {
 
     fn scan(&mut self, bytes: &[u8]) {
         self.scanner_lines.feed(bytes);
-        self.scanner_in.borrow_mut().extend(bytes);
+        self.scanner.push(bytes);
     }
 
     fn host(&mut self, bytes: &[u8]) {
         self.host_lines.feed(bytes);
-        self.host_in.borrow_mut().extend(bytes);
+        self.host.push(bytes);
     }
 
     /// LED off and idle logout, as `run_timers` defines them. Whether a `LOGOUT` is due.
@@ -359,7 +285,7 @@ impl Harness {
     }
 
     fn check_pins(&self) {
-        let (g, r) = (self.green.0.get(), self.red.0.get());
+        let (g, r) = (self.green.output(), self.red.output());
         match self.lit {
             None => assert!(!g && !r, "an LED is lit after its time: green {g} red {r}"),
             Some((Led::Green, _)) => assert!(g && !r, "expected green only: {g} {r}"),
@@ -467,7 +393,7 @@ impl Harness {
                 let button = Button::from_name(name).expect(last);
                 let i = button as usize;
                 assert!(
-                    self.buttons[i].0.get() && !self.kiosk_saw[i],
+                    self.buttons[i].input() && !self.kiosk_saw[i],
                     "SELECT {name} without a press"
                 );
                 self.kiosk_saw[i] = true;
@@ -665,7 +591,7 @@ impl Harness {
     }
 
     fn set_button(&mut self, i: usize, level: bool) {
-        self.buttons[i].0.set(level);
+        self.buttons[i].set_input(level);
         self.settle();
         // Settling sampled every button: the kiosk has now seen this level.
         assert!(
@@ -712,7 +638,7 @@ impl Harness {
                     self.set_button(i, true);
                     self.set_button(i, false);
                 } else {
-                    let level = !self.buttons[i].0.get();
+                    let level = !self.buttons[i].input();
                     self.set_button(i, level);
                 }
             }
