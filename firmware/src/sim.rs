@@ -55,6 +55,17 @@ impl MemoryLine {
     pub fn take_output(&self) -> Vec<u8> {
         core::mem::take(&mut *self.output.borrow_mut())
     }
+
+    /// Removes and returns what was written up to and including the last `\n`; a partial last
+    /// line stays for a later call.
+    pub fn take_complete_lines(&self) -> Vec<u8> {
+        let mut output = self.output.borrow_mut();
+        let end = output
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        output.drain(..end).collect()
+    }
 }
 
 impl embedded_io::ErrorType for MemoryLine {

@@ -11,18 +11,14 @@
 //! - otherwise: interactive, real monotonic clock; each stdin line goes to the host line if it
 //!   starts with `TIME`/`HALT`, to the panel if it starts with `PRESS`, else to the scanner.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::io::{BufRead as _, Write as _};
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hfjwt_firmware::embedded_io::{ErrorType, Read, ReadReady, Write};
 use hfjwt_firmware::kiosk::{Button, Buttons, CounterJti, Kiosk, Led, Monotonic, Parts, Poll};
 use hfjwt_firmware::panel::TextPanel;
+use hfjwt_firmware::sim::MemoryLine;
 use hfjwt_firmware::{config, kiosk};
 
 use crate::failure::{Failure, Outcome};
@@ -58,7 +54,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
 /// Runs `steps` on a desktop kiosk with a virtual clock; the transcript.
 pub fn run_scenario(steps: &[Step]) -> Result<scenario::Transcript, Failure> {
     let io = DeskIo::default();
-    let panel = TextPanel::new(io.line(&io.panel_in));
+    let panel = TextPanel::new(io.panel.clone());
     let mut kiosk = new_kiosk(&io, &panel, DeskClock::Virtual)?;
     let mut link = DeskLink {
         io: &io,
@@ -70,7 +66,7 @@ pub fn run_scenario(steps: &[Step]) -> Result<scenario::Transcript, Failure> {
 
 fn interactive() -> Result<Outcome, Failure> {
     let io = DeskIo::default();
-    let panel = TextPanel::new(io.line(&io.panel_in));
+    let panel = TextPanel::new(io.panel.clone());
     let mut kiosk = new_kiosk(&io, &panel, DeskClock::Real(Instant::now()))?;
     kiosk.start().map_err(io_failure)?;
     let (tx, rx) = mpsc::channel::<String>();
@@ -87,16 +83,14 @@ fn interactive() -> Result<Outcome, Failure> {
         print_output(&io)?;
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(line) => {
-                let pipe = if line.starts_with("TIME") || line == "HALT" {
-                    &io.host_in
+                let to = if line.starts_with("TIME") || line == "HALT" {
+                    &io.host
                 } else if line.starts_with("PRESS") {
-                    &io.panel_in
+                    &io.panel
                 } else {
-                    &io.scanner_in
+                    &io.scanner
                 };
-                let mut q = pipe.borrow_mut();
-                q.extend(line.as_bytes());
-                q.push_back(b'\n');
+                to.push_line(line);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => stdin_open = false,
@@ -129,22 +123,22 @@ fn print_output(io: &DeskIo) -> Result<(), Failure> {
 }
 
 type DeskKiosk<'p> = Kiosk<
-    DeskLine,
-    DeskLine,
-    hfjwt_firmware::panel::PanelLed<'p, DeskLine>,
-    hfjwt_firmware::panel::PanelButton<'p, DeskLine>,
+    MemoryLine,
+    MemoryLine,
+    hfjwt_firmware::panel::PanelLed<'p, MemoryLine>,
+    hfjwt_firmware::panel::PanelButton<'p, MemoryLine>,
     CounterJti,
     DeskClock,
 >;
 
 fn new_kiosk<'p>(
     io: &DeskIo,
-    panel: &'p TextPanel<DeskLine>,
+    panel: &'p TextPanel<MemoryLine>,
     clock: DeskClock,
 ) -> Result<DeskKiosk<'p>, Failure> {
     let parts = Parts {
-        scanner: io.line(&io.scanner_in),
-        host: io.line(&io.host_in),
+        scanner: io.scanner.clone(),
+        host: io.host.clone(),
         green: panel.led(Led::Green),
         red: panel.led(Led::Red),
         buttons: Buttons {
@@ -164,71 +158,33 @@ fn io_failure(e: kiosk::IoError) -> Failure {
     Failure::usage(format!("kiosk i/o failed: {e:?}"))
 }
 
-type Pipe = Rc<RefCell<VecDeque<u8>>>;
-
-/// The three input pipes and the one output every line shares (like QEMU's shared console).
-#[derive(Default)]
+/// The three serial lines, writing one shared output in write order (like QEMU's shared
+/// console).
 struct DeskIo {
-    host_in: Pipe,
-    panel_in: Pipe,
-    scanner_in: Pipe,
-    out: Rc<RefCell<Vec<u8>>>,
+    host: MemoryLine,
+    panel: MemoryLine,
+    scanner: MemoryLine,
+}
+
+impl Default for DeskIo {
+    fn default() -> Self {
+        let host = MemoryLine::default();
+        DeskIo {
+            panel: host.sharing_output(),
+            scanner: host.sharing_output(),
+            host,
+        }
+    }
 }
 
 impl DeskIo {
-    fn line(&self, input: &Pipe) -> DeskLine {
-        DeskLine {
-            input: input.clone(),
-            out: self.out.clone(),
-        }
-    }
-
     /// The complete lines written so far (a partial line stays).
     fn take_lines(&self) -> Vec<String> {
-        let mut out = self.out.borrow_mut();
-        let end = out.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let text: Vec<u8> = out.drain(..end).collect();
+        let text = self.host.take_complete_lines();
         String::from_utf8_lossy(&text)
             .lines()
             .map(str::to_string)
             .collect()
-    }
-}
-
-/// One serial line of the desktop kiosk: reads its pipe, writes the shared output.
-struct DeskLine {
-    input: Pipe,
-    out: Rc<RefCell<Vec<u8>>>,
-}
-
-impl ErrorType for DeskLine {
-    type Error = Infallible;
-}
-
-impl Read for DeskLine {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let mut q = self.input.borrow_mut();
-        let n = buf.len().min(q.len());
-        for (slot, b) in buf.iter_mut().zip(q.drain(..n)) {
-            *slot = b;
-        }
-        Ok(n)
-    }
-}
-
-impl ReadReady for DeskLine {
-    fn read_ready(&mut self) -> Result<bool, Infallible> {
-        Ok(!self.input.borrow().is_empty())
-    }
-}
-
-impl Write for DeskLine {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        self.out.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
     }
 }
 
@@ -279,16 +235,12 @@ impl Link for DeskLink<'_, '_> {
         if self.halted {
             return Err(Failure::usage("the kiosk halted before the scenario ended"));
         }
-        let pipe = match step.channel {
-            Channel::Host => &self.io.host_in,
-            Channel::Panel => &self.io.panel_in,
-            Channel::Scanner => &self.io.scanner_in,
+        let to = match step.channel {
+            Channel::Host => &self.io.host,
+            Channel::Panel => &self.io.panel,
+            Channel::Scanner => &self.io.scanner,
         };
-        {
-            let mut q = pipe.borrow_mut();
-            q.extend(&step.line);
-            q.push_back(b'\n');
-        }
+        to.push_line(&step.line);
         self.settle()
     }
 }
