@@ -26,7 +26,7 @@ mod firmware {
     use cortex_m_rt::{ExceptionFrame, entry, exception};
     use embedded_io::ReadReady as _;
     use hfjwt_firmware::config;
-    use hfjwt_firmware::kiosk::{Button, Buttons, CounterJti, Event, Kiosk, Led, Parts, Poll};
+    use hfjwt_firmware::kiosk::{CounterJti, Event, Kiosk, Poll};
     use hfjwt_firmware::panel::TextPanel;
 
     use crate::board::lm3s6965::{Board, Millis, cycles, now_ms, stack};
@@ -61,19 +61,8 @@ mod firmware {
             clock,
         } = board;
         let panel = TextPanel::new(panel);
-        let parts = Parts {
-            scanner,
-            host,
-            green: panel.led(Led::Green),
-            red: panel.led(Led::Red),
-            buttons: Buttons {
-                home: panel.button(Button::Home),
-                tickets: panel.button(Button::Tickets),
-                kb: panel.button(Button::Kb),
-            },
-            jti: CounterJti::new(config::SETTINGS.device_id),
-            clock: Ticks(clock),
-        };
+        let jti = CounterJti::new(config::SETTINGS.device_id);
+        let parts = panel.kiosk_parts(scanner, host, jti, Ticks(clock));
         let mut kiosk = Kiosk::new(parts, config::SETTINGS, portal_key, happyfox_key);
         if let Err(e) = kiosk.start() {
             defmt::error!("start: {}", e);

@@ -14,7 +14,7 @@ use core::cell::RefCell;
 use embedded_hal::digital::{self, ErrorType, InputPin, OutputPin};
 use embedded_io::{Read, ReadReady, Write};
 
-use crate::kiosk::{Button, Led};
+use crate::kiosk::{Button, Buttons, Led, Parts};
 use crate::line::LineBuffer;
 
 /// Longest panel line kept.
@@ -68,6 +68,30 @@ impl<U: Read + ReadReady + Write> TextPanel<U> {
         PanelButton {
             panel: self,
             button,
+        }
+    }
+
+    /// The kiosk's [`Parts`] with this panel's green and red LEDs and its three buttons; the
+    /// scanner and host lines, the jti source and the clock as given.
+    pub fn kiosk_parts<S, H, J, C>(
+        &self,
+        scanner: S,
+        host: H,
+        jti: J,
+        clock: C,
+    ) -> Parts<S, H, PanelLed<'_, U>, PanelButton<'_, U>, J, C> {
+        Parts {
+            scanner,
+            host,
+            green: self.led(Led::Green),
+            red: self.led(Led::Red),
+            buttons: Buttons {
+                home: self.button(Button::Home),
+                tickets: self.button(Button::Tickets),
+                kb: self.button(Button::Kb),
+            },
+            jti,
+            clock,
         }
     }
 

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hfjwt_firmware::kiosk::{Button, Buttons, CounterJti, Kiosk, Led, Monotonic, Parts, Poll};
+use hfjwt_firmware::kiosk::{CounterJti, Kiosk, Monotonic, Poll};
 use hfjwt_firmware::panel::TextPanel;
 use hfjwt_firmware::sim::MemoryLine;
 use hfjwt_firmware::{config, kiosk};
@@ -136,19 +136,8 @@ fn new_kiosk<'p>(
     panel: &'p TextPanel<MemoryLine>,
     clock: DeskClock,
 ) -> Result<DeskKiosk<'p>, Failure> {
-    let parts = Parts {
-        scanner: io.scanner.clone(),
-        host: io.host.clone(),
-        green: panel.led(Led::Green),
-        red: panel.led(Led::Red),
-        buttons: Buttons {
-            home: panel.button(Button::Home),
-            tickets: panel.button(Button::Tickets),
-            kb: panel.button(Button::Kb),
-        },
-        jti: CounterJti::new(config::SETTINGS.device_id),
-        clock,
-    };
+    let jti = CounterJti::new(config::SETTINGS.device_id);
+    let parts = panel.kiosk_parts(io.scanner.clone(), io.host.clone(), jti, clock);
     let portal = config::portal_key().map_err(Failure::Config)?;
     let happyfox = config::happyfox_key().map_err(Failure::Config)?;
     Ok(Kiosk::new(parts, config::SETTINGS, portal, happyfox))
