@@ -753,7 +753,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::sim::{ManualClock, MemoryLine, MemoryPin};
+    use crate::sim::{MemoryBoard, MemoryKiosk, MemoryLine};
 
     const PORTAL: &[u8] = b"portal-key-for-kiosk-unit-tests-00";
     const HAPPYFOX: &[u8] = b"happyfox-key-for-kiosk-unit-tests";
@@ -768,16 +768,9 @@ mod tests {
             .collect()
     }
 
-    type TestKiosk = Kiosk<MemoryLine, MemoryLine, MemoryPin, MemoryPin, CounterJti, ManualClock>;
-
     struct Rig {
-        kiosk: TestKiosk,
-        scanner: MemoryLine,
-        host: MemoryLine,
-        green: MemoryPin,
-        red: MemoryPin,
-        buttons: [MemoryPin; 3],
-        ms: ManualClock,
+        kiosk: MemoryKiosk<CounterJti>,
+        board: MemoryBoard,
     }
 
     const SETTINGS: Settings = Settings {
@@ -790,41 +783,16 @@ mod tests {
     };
 
     fn rig(settings: Settings) -> Rig {
-        let (scanner, host) = (MemoryLine::default(), MemoryLine::default());
-        let (green, red) = (MemoryPin::default(), MemoryPin::default());
-        let buttons: [MemoryPin; 3] = Default::default();
-        let clock = ManualClock::default();
-        let ms = clock.clone();
-        let parts = Parts {
-            scanner: scanner.clone(),
-            host: host.clone(),
-            green: green.clone(),
-            red: red.clone(),
-            buttons: Buttons {
-                home: buttons[0].clone(),
-                tickets: buttons[1].clone(),
-                kb: buttons[2].clone(),
-            },
-            jti: CounterJti::new(settings.device_id),
-            clock,
-        };
+        let board = MemoryBoard::default();
         let kiosk = Kiosk::new(
-            parts,
+            board.parts(CounterJti::new(settings.device_id)),
             settings,
             Key::new(PORTAL).unwrap(),
             Key::new(HAPPYFOX).unwrap(),
         );
-        let mut r = Rig {
-            kiosk,
-            scanner,
-            host,
-            green,
-            red,
-            buttons,
-            ms,
-        };
+        let mut r = Rig { kiosk, board };
         r.kiosk.start().unwrap();
-        assert_eq!(take_lines(&r.host), ["READY t1"]);
+        assert_eq!(take_lines(&r.board.host), ["READY t1"]);
         r
     }
 
@@ -833,17 +801,17 @@ mod tests {
         fn settle(&mut self) -> Vec<String> {
             for _ in 0..100 {
                 if self.kiosk.poll().unwrap() == Poll::Idle {
-                    return take_lines(&self.host);
+                    return take_lines(&self.board.host);
                 }
             }
             panic!("kiosk never idle");
         }
         fn time(&mut self, unix: u64) {
-            self.host.push_line(std::format!("TIME {unix}"));
+            self.board.host.push_line(std::format!("TIME {unix}"));
             assert_eq!(self.settle(), [std::format!("CLOCK {unix}")]);
         }
         fn scan(&mut self, token: &str) -> Vec<String> {
-            self.scanner.push_line(token);
+            self.board.scanner.push_line(token);
             self.settle()
         }
     }
@@ -883,7 +851,7 @@ mod tests {
         let mut r = rig(SETTINGS);
         r.time(T0);
         r.time(T0 + 30);
-        r.ms.set(1_500); // 1.5 s after the last TIME: the clock reads T0 + 31
+        r.board.clock.set(1_500); // 1.5 s after the last TIME: the clock reads T0 + 31
         let out = r.scan(&portal_token(
             "jo@acme.com",
             Some("Jo Smith"),
@@ -897,7 +865,7 @@ mod tests {
         assert_eq!(iat, T0 + 31);
         assert_eq!(jti, std::format!("t1-{}-1", T0 + 31));
         assert_eq!(return_to, None);
-        assert!(r.green.output() && !r.red.output());
+        assert!(r.board.green.output() && !r.board.red.output());
     }
 
     #[test]
@@ -907,10 +875,10 @@ mod tests {
         let out = r.scan(&token);
         assert_eq!(out.len(), 1);
         assert!(out[0].starts_with("DENY clock_unset "), "{out:?}");
-        assert!(r.red.output());
+        assert!(r.board.red.output());
         r.time(T0);
         assert!(r.scan(&token)[0].starts_with("GRANT "));
-        assert!(r.green.output() && !r.red.output());
+        assert!(r.board.green.output() && !r.board.red.output());
     }
 
     #[test]
@@ -936,7 +904,7 @@ mod tests {
                 out[0].starts_with(&std::format!("DENY {kind} ")),
                 "{kind}: {out:?}"
             );
-            assert!(r.red.output() && !r.green.output());
+            assert!(r.board.red.output() && !r.board.green.output());
         }
         let mut forged = ok.into_bytes();
         let last = forged.len() - 2;
@@ -965,8 +933,8 @@ mod tests {
         let big = "A".repeat(MAX_TOKEN_LEN + 1);
         let token = portal_token("jo@acme.com", None, T0, "p-1");
         // Both lines arrive before the kiosk polls.
-        r.scanner.push_line(&big);
-        r.scanner.push_line(&token);
+        r.board.scanner.push_line(&big);
+        r.board.scanner.push_line(&token);
         let out = r.settle();
         assert_eq!(out.len(), 2, "{out:?}");
         assert_eq!(
@@ -986,11 +954,11 @@ mod tests {
             .into_iter()
             .enumerate()
         {
-            r.buttons[i].set_input(true);
+            r.board.buttons[i].set_input(true);
             assert_eq!(r.settle(), [std::format!("SELECT {name}")]);
             // Held down: no second press.
             assert!(r.settle().is_empty());
-            r.buttons[i].set_input(false);
+            r.board.buttons[i].set_input(false);
             let token = portal_token("jo@acme.com", None, T0, &std::format!("b-{i}"));
             let out = r.scan(&token);
             assert_eq!(granted(&out[0], T0).4.as_deref(), Some(path));
@@ -1004,17 +972,17 @@ mod tests {
         let mut r = rig(SETTINGS);
         r.time(T0);
         assert!(r.scan(&portal_token("jo@acme.com", None, T0, "p-1"))[0].starts_with("GRANT"));
-        r.ms.set(2_999);
+        r.board.clock.set(2_999);
         assert!(r.settle().is_empty());
-        assert!(r.green.output());
-        r.ms.set(3_000);
+        assert!(r.board.green.output());
+        r.board.clock.set(3_000);
         assert!(r.settle().is_empty());
-        assert!(!r.green.output());
-        r.ms.set(59_999);
+        assert!(!r.board.green.output());
+        r.board.clock.set(59_999);
         assert!(r.settle().is_empty());
-        r.ms.set(60_000);
+        r.board.clock.set(60_000);
         assert_eq!(r.settle(), ["LOGOUT https://acme.happyfox.com/logout"]);
-        r.ms.set(200_000);
+        r.board.clock.set(200_000);
         assert!(r.settle().is_empty(), "one LOGOUT per session");
     }
 
@@ -1023,7 +991,7 @@ mod tests {
         let mut r = rig(SETTINGS);
         r.time(T0);
         assert!(r.scan(&portal_token("jo@acme.com", None, T0, "p-1"))[0].starts_with("GRANT"));
-        r.host.push_line(std::format!("TIME {}", T0 + 61));
+        r.board.host.push_line(std::format!("TIME {}", T0 + 61));
         assert_eq!(
             r.settle(),
             [
@@ -1031,7 +999,7 @@ mod tests {
                 std::format!("CLOCK {}", T0 + 61)
             ]
         );
-        assert!(!r.green.output());
+        assert!(!r.board.green.output());
     }
 
     #[test]
@@ -1044,15 +1012,15 @@ mod tests {
             ("TIME 99999999999999999999", "ERROR bad_time"),
             ("TIME 12x", "ERROR bad_time"),
         ] {
-            r.host.push_line(line);
+            r.board.host.push_line(line);
             let out = r.settle();
             assert!(out[0].starts_with(reply), "{line}: {out:?}");
         }
-        r.host.push_line("TIME 1".repeat(20));
+        r.board.host.push_line("TIME 1".repeat(20));
         assert!(r.settle()[0].starts_with("ERROR too_large "));
-        r.host.push_line("HALT");
+        r.board.host.push_line("HALT");
         assert_eq!(r.kiosk.poll().unwrap(), Poll::Halt);
-        assert_eq!(take_lines(&r.host), ["BYE"]);
+        assert_eq!(take_lines(&r.board.host), ["BYE"]);
     }
 
     #[test]

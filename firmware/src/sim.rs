@@ -1,11 +1,11 @@
-//! In-memory peripherals for running the [`Kiosk`](crate::kiosk::Kiosk) off the board: the
-//! unit tests, the `kiosk_line` fuzzer and the desktop twin (`hfjwt-sim kiosk`).
+//! In-memory peripherals for running the [`Kiosk`] off the board: the unit tests, the
+//! `kiosk_line` fuzzer and the desktop twin (`hfjwt-sim kiosk`).
+//!
+//! [`MemoryBoard`] is a whole kiosk's worth of them.
 //!
 //! Only with the `sim` feature (and in this crate's tests), the one place the library allocates:
 //! the board binary never builds it. Every handle is a cheap `Clone` sharing its state through
 //! `Rc`, so the caller keeps a clone to feed and inspect what it moved into [`Parts`].
-//!
-//! [`Parts`]: crate::kiosk::Parts
 
 extern crate alloc;
 
@@ -18,7 +18,7 @@ use core::convert::Infallible;
 use embedded_hal::digital::{self, InputPin, OutputPin};
 use embedded_io::{Read, ReadReady, Write};
 
-use crate::kiosk::Monotonic;
+use crate::kiosk::{Buttons, Kiosk, Monotonic, Parts};
 
 /// A serial line in memory: bytes queued for the reader, bytes the writer wrote.
 ///
@@ -168,5 +168,45 @@ impl ManualClock {
 impl Monotonic for ManualClock {
     fn now_ms(&mut self) -> u64 {
         self.0.get()
+    }
+}
+
+/// One kiosk's peripherals, all in memory: the handles a test keeps while the kiosk owns their
+/// clones (see [`MemoryBoard::parts`]).
+#[derive(Clone, Debug, Default)]
+pub struct MemoryBoard {
+    /// The scanner line.
+    pub scanner: MemoryLine,
+    /// The host/browser line.
+    pub host: MemoryLine,
+    /// The green LED.
+    pub green: MemoryPin,
+    /// The red LED.
+    pub red: MemoryPin,
+    /// The buttons, indexed by [`Button`](crate::kiosk::Button) `as usize`.
+    pub buttons: [MemoryPin; 3],
+    /// The monotonic clock.
+    pub clock: ManualClock,
+}
+
+/// A [`Kiosk`] on a [`MemoryBoard`], with jti source `J`.
+pub type MemoryKiosk<J> = Kiosk<MemoryLine, MemoryLine, MemoryPin, MemoryPin, J, ManualClock>;
+
+impl MemoryBoard {
+    /// The kiosk's [`Parts`]: clones of this board's handles, jtis from `jti`.
+    pub fn parts<J>(
+        &self,
+        jti: J,
+    ) -> Parts<MemoryLine, MemoryLine, MemoryPin, MemoryPin, J, ManualClock> {
+        let [home, tickets, kb] = self.buttons.clone();
+        Parts {
+            scanner: self.scanner.clone(),
+            host: self.host.clone(),
+            green: self.green.clone(),
+            red: self.red.clone(),
+            buttons: Buttons { home, tickets, kb },
+            jti,
+            clock: self.clock.clone(),
+        }
     }
 }

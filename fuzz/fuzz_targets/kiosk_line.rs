@@ -39,10 +39,9 @@ use hfjwt::{
 };
 use hfjwt_firmware::config::{self, SETTINGS};
 use hfjwt_firmware::kiosk::{
-    Button, Buttons, CounterJti, Event, HOST_LINE_LEN, Kiosk, MAX_TOKEN_LEN, Parts, Poll,
-    REPLAY_CAPACITY,
+    Button, CounterJti, Event, HOST_LINE_LEN, Kiosk, MAX_TOKEN_LEN, Poll, REPLAY_CAPACITY,
 };
-use hfjwt_firmware::sim::{ManualClock, MemoryLine, MemoryPin};
+use hfjwt_firmware::sim::{MemoryBoard, MemoryKiosk};
 use libfuzzer_sys::fuzz_target;
 
 /// The wall clock `t<n>` and `g` records count from.
@@ -57,8 +56,6 @@ const EMAILS: [&str; 4] = [
 const NAMES: [&str; 4] = ["Jo", "Jos\u{e9} \u{1f600}", "\"q\\\u{1}", ""];
 /// The repository's demo keys (`firmware/kiosk.toml`), which must never be printed.
 const KIOSK_TOML: &str = include_str!("../../firmware/kiosk.toml");
-
-type FuzzKiosk = Kiosk<MemoryLine, MemoryLine, MemoryPin, MemoryPin, CounterJti, ManualClock>;
 
 /// Splits a byte stream into lines the way the protocol defines them (independently of
 /// `firmware/src/line.rs`): `\n` ends a line, one `\r` before it is dropped, and a line longer
@@ -118,13 +115,8 @@ enum Led {
 }
 
 struct Harness {
-    kiosk: FuzzKiosk,
-    scanner: MemoryLine,
-    host: MemoryLine,
-    green: MemoryPin,
-    red: MemoryPin,
-    buttons: [MemoryPin; 3],
-    ms: ManualClock,
+    kiosk: MemoryKiosk<CounterJti>,
+    board: MemoryBoard,
     scanner_lines: Splitter,
     host_lines: Splitter,
     // The model.
@@ -149,26 +141,9 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let (scanner, host) = (MemoryLine::default(), MemoryLine::default());
-        let (green, red) = (MemoryPin::default(), MemoryPin::default());
-        let buttons: [MemoryPin; 3] = Default::default();
-        let clock = ManualClock::default();
-        let ms = clock.clone();
-        let parts = Parts {
-            scanner: scanner.clone(),
-            host: host.clone(),
-            green: green.clone(),
-            red: red.clone(),
-            buttons: Buttons {
-                home: buttons[0].clone(),
-                tickets: buttons[1].clone(),
-                kb: buttons[2].clone(),
-            },
-            jti: CounterJti::new(SETTINGS.device_id),
-            clock,
-        };
+        let board = MemoryBoard::default();
         let kiosk = Kiosk::new(
-            parts,
+            board.parts(CounterJti::new(SETTINGS.device_id)),
             SETTINGS,
             config::portal_key().unwrap(),
             config::happyfox_key().unwrap(),
@@ -181,12 +156,7 @@ impl Harness {
             .collect();
         let mut h = Harness {
             kiosk,
-            scanner,
-            host,
-            green,
-            red,
-            buttons,
-            ms,
+            board,
             scanner_lines: Splitter::new(MAX_TOKEN_LEN),
             host_lines: Splitter::new(HOST_LINE_LEN),
             clock_base: None,
@@ -209,17 +179,17 @@ impl Harness {
         h.kiosk.start().unwrap();
         let out = h.take_output();
         assert_eq!(out, [format!("READY {}", SETTINGS.device_id)]);
-        assert!(!h.green.output() && !h.red.output());
+        assert!(!h.board.green.output() && !h.board.red.output());
         h
     }
 
     fn now(&self) -> Option<u64> {
         let (unix, at) = self.clock_base?;
-        Some(unix.saturating_add(self.ms.get().saturating_sub(at) / 1000))
+        Some(unix.saturating_add(self.board.clock.get().saturating_sub(at) / 1000))
     }
 
     fn take_output(&self) -> Vec<String> {
-        let out = self.host.take_output();
+        let out = self.board.host.take_output();
         for s in &self.secrets {
             assert!(
                 !out.windows(s.len()).any(|w| w == s.as_bytes()),
@@ -242,12 +212,12 @@ impl Harness {
 
     fn scan(&mut self, bytes: &[u8]) {
         self.scanner_lines.feed(bytes);
-        self.scanner.push(bytes);
+        self.board.scanner.push(bytes);
     }
 
     fn host(&mut self, bytes: &[u8]) {
         self.host_lines.feed(bytes);
-        self.host.push(bytes);
+        self.board.host.push(bytes);
     }
 
     /// LED off and idle logout, as `run_timers` defines them. Whether a `LOGOUT` is due.
@@ -285,7 +255,7 @@ impl Harness {
     }
 
     fn check_pins(&self) {
-        let (g, r) = (self.green.output(), self.red.output());
+        let (g, r) = (self.board.green.output(), self.board.red.output());
         match self.lit {
             None => assert!(!g && !r, "an LED is lit after its time: green {g} red {r}"),
             Some((Led::Green, _)) => assert!(g && !r, "expected green only: {g} {r}"),
@@ -365,7 +335,7 @@ impl Harness {
                         if unix < self.max_now {
                             self.clock_went_back = true;
                         }
-                        self.clock_base = Some((unix, self.ms.get()));
+                        self.clock_base = Some((unix, self.board.clock.get()));
                         let (_, logout) = self.timers(Some(unix));
                         self.expect_logout(out, logout);
                     }
@@ -393,7 +363,7 @@ impl Harness {
                 let button = Button::from_name(name).expect(last);
                 let i = button as usize;
                 assert!(
-                    self.buttons[i].input() && !self.kiosk_saw[i],
+                    self.board.buttons[i].input() && !self.kiosk_saw[i],
                     "SELECT {name} without a press"
                 );
                 self.kiosk_saw[i] = true;
@@ -591,7 +561,7 @@ impl Harness {
     }
 
     fn set_button(&mut self, i: usize, level: bool) {
-        self.buttons[i].set_input(level);
+        self.board.buttons[i].set_input(level);
         self.settle();
         // Settling sampled every button: the kiosk has now seen this level.
         assert!(
@@ -630,7 +600,9 @@ impl Harness {
             }
             b'w' => {
                 let ms = u64::try_from(parse_i64(arg)).unwrap_or(0);
-                self.ms.set(self.ms.get().saturating_add(ms));
+                self.board
+                    .clock
+                    .set(self.board.clock.get().saturating_add(ms));
             }
             b'b' | b'B' => {
                 let i = usize::from(arg.first().copied().unwrap_or(0) % 3);
@@ -638,7 +610,7 @@ impl Harness {
                     self.set_button(i, true);
                     self.set_button(i, false);
                 } else {
-                    let level = !self.buttons[i].input();
+                    let level = !self.board.buttons[i].input();
                     self.set_button(i, level);
                 }
             }
