@@ -86,7 +86,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn expect(&mut self, c: u8) -> Result<(), Error> {
+    fn consume(&mut self, c: u8) -> Result<(), Error> {
         if self.peek() == Some(c) {
             self.pos += 1;
             Ok(())
@@ -107,7 +107,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string at the cursor, checking escapes, control characters and UTF-8.
     fn string(&mut self) -> Result<JsonStr, Error> {
-        self.expect(b'"')?;
+        self.consume(b'"')?;
         let start = self.pos;
         let mut escaped = false;
         loop {
@@ -209,7 +209,7 @@ impl<'a> Reader<'a> {
                         if open == b'{' {
                             self.string()?;
                             self.ws();
-                            self.expect(b':')?;
+                            self.consume(b':')?;
                         }
                         continue;
                     }
@@ -239,7 +239,7 @@ impl<'a> Reader<'a> {
                             self.ws();
                             self.string()?;
                             self.ws();
-                            self.expect(b':')?;
+                            self.consume(b':')?;
                         }
                         break;
                     }
@@ -266,7 +266,7 @@ impl<'a> Reader<'a> {
         let mut keys: heapless::Vec<PackedStr, MAX_MEMBERS> = heapless::Vec::new();
         let mut duplicate = false;
         self.ws();
-        self.expect(b'{')?;
+        self.consume(b'{')?;
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -280,7 +280,7 @@ impl<'a> Reader<'a> {
                 let packed = PackedStr::pack(key).ok_or(self.syntax)?;
                 keys.push(packed).map_err(|_| self.syntax)?;
                 self.ws();
-                self.expect(b':')?;
+                self.consume(b':')?;
                 self.ws();
                 f(self, key)?;
                 self.ws();
