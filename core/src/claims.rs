@@ -49,7 +49,7 @@ pub fn email_domain(email: &str) -> &str {
 /// 1–253 bytes made of at least two dot-separated labels of 1–63 bytes, each of letters,
 /// digits, hyphens (not first or last) or non-ASCII characters (internationalised names).
 pub fn is_valid_email(email: &str) -> bool {
-    // One pass over the bytes with a class table (this runs on every verify and mint).
+    // Table-driven and branch-light: this runs on every verify and every mint.
     let b = email.as_bytes();
     let Some(at) = b.iter().position(|&c| c == b'@') else {
         return false;
@@ -58,32 +58,53 @@ pub fn is_valid_email(email: &str) -> bool {
     if !(1..=64).contains(&local.len()) || !(1..=253).contains(&domain.len()) {
         return false;
     }
-    if !local.iter().all(|&c| class(c) & LOCAL != 0) {
+    if local.iter().fold(LOCAL, |ok, &c| ok & class(c)) == 0 {
         return false;
     }
-    let (mut labels, mut label_len, mut prev) = (1usize, 0usize, b'.');
+    // The domain as a walk over byte kinds, starting as if after a dot: a pair in BAD_PAIRS
+    // is an empty label, a hyphen next to a dot, or a byte no label may hold.
+    let (mut prev, mut bad, mut dots) = (DOT, 0u16, 0usize);
     for &c in domain {
-        if c == b'.' {
-            if label_len == 0 || prev == b'-' {
-                return false;
-            }
-            labels += 1;
-            label_len = 0;
-        } else {
-            label_len += 1;
-            if class(c) & LABEL == 0 || (c == b'-' && label_len == 1) || label_len > 63 {
-                return false;
-            }
-        }
-        prev = c;
+        let kind = domain_kind(c);
+        bad |= BAD_PAIRS >> (prev * 4 + kind);
+        dots += usize::from(kind == DOT);
+        prev = kind;
     }
-    label_len > 0 && prev != b'-' && labels >= 2
+    // Ends inside a label, not on a hyphen, with at least two labels; a label can only be
+    // too long in a domain longer than 63 bytes.
+    bad & 1 == 0
+        && prev == ALNUM
+        && dots > 0
+        && (domain.len() <= 63 || domain.split(|&c| c == b'.').all(|l| l.len() <= 63))
+}
+
+/// Kinds of domain bytes for [`is_valid_email`]'s walk.
+const ALNUM: u16 = 0;
+const HYPHEN: u16 = 1;
+const DOT: u16 = 2;
+const OTHER: u16 = 3;
+
+/// Bit `prev * 4 + next` is set when byte kind `next` may not follow kind `prev`.
+const BAD_PAIRS: u16 = {
+    let mut bits = 0u16;
+    let mut prev = 0;
+    while prev < 4 {
+        bits |= 1 << (prev * 4 + OTHER);
+        prev += 1;
+    }
+    bits | 1 << (DOT * 4 + DOT) | 1 << (DOT * 4 + HYPHEN) | 1 << (HYPHEN * 4 + DOT)
+};
+
+fn domain_kind(c: u8) -> u16 {
+    u16::from(class(c) >> KIND_SHIFT)
 }
 
 /// May appear in an email's local part: non-ASCII, or ASCII graphic but not `"(),:;<>@[\]`.
 const LOCAL: u8 = 1;
 /// May appear in a domain label: non-ASCII, letters, digits, `-`.
 const LABEL: u8 = 2;
+/// Bits 2–3 of a class: the byte's kind in a domain (`ALNUM`, `HYPHEN`, `DOT`, `OTHER`).
+const KIND_SHIFT: u32 = 2;
 
 static CLASSES: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -100,6 +121,13 @@ static CLASSES: [u8; 256] = {
         if b >= 0x80 || b.is_ascii_alphanumeric() || b == b'-' {
             t[c] |= LABEL;
         }
+        let kind = match b {
+            b'.' => DOT,
+            b'-' => HYPHEN,
+            _ if t[c] & LABEL != 0 => ALNUM,
+            _ => OTHER,
+        };
+        t[c] |= (kind as u8) << KIND_SHIFT;
         c += 1;
     }
     t
@@ -221,6 +249,63 @@ mod tests {
             assert!(!is_valid_email(bad), "{bad:?}");
         }
         assert!(!is_valid_email(&std::format!("{}@b.co", "a".repeat(65))));
+    }
+
+    /// The rules of [`is_valid_email`] written plainly, to hold the table-driven one to.
+    fn reference_email(email: &str) -> bool {
+        let Some((local, domain)) = email.split_once('@') else {
+            return false;
+        };
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| !c.is_ascii() || c.is_ascii_alphanumeric() || c == '-')
+        };
+        (1..=64).contains(&local.len())
+            && (1..=253).contains(&domain.len())
+            && local
+                .chars()
+                .all(|c| !c.is_ascii() || (c.is_ascii_graphic() && !"\"(),:;<>@[\\]".contains(c)))
+            && domain.split('.').count() >= 2
+            && domain.split('.').all(label_ok)
+    }
+
+    #[test]
+    fn email_syntax_matches_the_plain_rules_exhaustively() {
+        // Every string of up to 6 characters over an alphabet that hits each rule.
+        let alphabet = ['a', '-', '.', '@', '_', 'é', ' ', '"'];
+        let max = if cfg!(miri) { 3 } else { 6 };
+        let mut s = std::string::String::new();
+        fn walk(s: &mut std::string::String, alphabet: &[char], left: usize) {
+            assert_eq!(is_valid_email(s), reference_email(s), "{s:?}");
+            if left > 0 {
+                for &c in alphabet {
+                    s.push(c);
+                    walk(s, alphabet, left - 1);
+                    s.pop();
+                }
+            }
+        }
+        walk(&mut s, &alphabet, max);
+        // Lengths around the 64-byte local part, 63-byte label and 253-byte domain limits.
+        let rep = |c: &str, n: usize| c.repeat(n);
+        for e in [
+            std::format!("{}@b.co", rep("a", 64)),
+            std::format!("{}@b.co", rep("a", 65)),
+            std::format!("a@{}.co", rep("b", 63)),
+            std::format!("a@{}.co", rep("b", 64)),
+            std::format!("a@co.{}", rep("b", 64)),
+            std::format!("a@{}.{}", rep("b", 63), rep("c", 63)),
+            std::format!("a@{}{}", rep("b.", 126), "c"),
+            std::format!("a@{}{}", rep("b.", 126), "cd"),
+            std::format!("a@{}.com", std::vec![rep("b", 63); 4].join(".")),
+        ] {
+            assert_eq!(is_valid_email(&e), reference_email(&e), "{e:?}");
+        }
+        assert!(!is_valid_email(&std::format!("a@{}.com", "b".repeat(64))));
+        assert!(is_valid_email(&std::format!("a@{}.com", "b".repeat(63))));
     }
 
     #[test]

@@ -323,7 +323,7 @@ const fn is_special(c: u8) -> bool {
 }
 
 /// Index of the first special byte (see [`is_special`]), eight bytes at a time.
-fn find_special(s: &[u8]) -> Option<usize> {
+pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // `(x - ONES) & !x & HIGH` is non-zero iff some byte of x is zero (no false negatives;
@@ -490,8 +490,7 @@ pub(crate) fn unescape_in_place(buf: &mut [u8], s: JsonStr) -> Option<(usize, us
 /// A JSON NumericDate read from a number literal: non-negative, no exponent. A fraction is
 /// allowed only when `fraction_ok`, and then rounds up (the conservative side for `exp` and
 /// `nbf`). `None` for anything else, including overflow.
-pub(crate) fn numeric_date(b: &[u8], start: usize, end: usize, fraction_ok: bool) -> Option<u64> {
-    let lit = b.get(start..end)?;
+pub(crate) fn numeric_date(lit: &[u8], fraction_ok: bool) -> Option<u64> {
     let (int, frac) = match lit.iter().position(|&c| c == b'.') {
         Some(dot) => (lit.get(..dot)?, lit.get(dot + 1..)?),
         None => (lit, &[][..]),
@@ -637,7 +636,7 @@ mod tests {
 
     #[test]
     fn numeric_dates() {
-        let d = |s: &str, f| numeric_date(s.as_bytes(), 0, s.len(), f);
+        let d = |s: &str, f| numeric_date(s.as_bytes(), f);
         assert_eq!(d("0", false), Some(0));
         assert_eq!(d("1700000000", false), Some(1_700_000_000));
         assert_eq!(d("18446744073709551615", false), Some(u64::MAX));

@@ -78,6 +78,7 @@ mod error;
 mod json;
 mod key;
 mod mint;
+mod payload;
 mod replay;
 mod url;
 mod verify;

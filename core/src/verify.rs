@@ -1,10 +1,12 @@
 //! Where a token is judged: [`Verifier`] and its [`Policy`].
 
 use crate::b64;
-use crate::claims::{AnyDomain, Claims, DomainAllowList, email_domain, is_valid_email};
+use crate::claims::{AnyDomain, Claims, DomainAllowList, email_domain};
 use crate::error::{Error, ErrorKind};
-use crate::json::{self, JsonStr, Reader, Value};
+use crate::json::{Reader, Value};
 use crate::key::{Key, SIG_LEN};
+use crate::mint::HEADER_B64 as STANDARD_HEADER;
+use crate::payload;
 use crate::replay::{ReplayCache, ReplayStore};
 
 /// The longest decoded header hfjwt reads, in bytes (it lives on the stack during verify).
@@ -256,17 +258,17 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
 
         // The header every HS256 minter (hfjwt, PyJWT, jsonwebtoken) emits is known good.
         let mut header = [0u8; MAX_HEADER_LEN];
-        let header = if parts.header == crate::mint::HEADER_B64.as_bytes() {
+        let header = if parts.header == STANDARD_HEADER.as_bytes() {
             None
         } else {
             Some(decode(
                 parts.header,
                 &mut header,
-                HEADER_B64,
+                BAD_HEADER_B64,
                 HEADER_TOO_LARGE,
             )?)
         };
-        let payload_len = decode(parts.payload, scratch, PAYLOAD_B64, SCRATCH_TOO_SMALL)
+        let payload_len = decode(parts.payload, scratch, BAD_PAYLOAD_B64, SCRATCH_TOO_SMALL)
             .map_err(|e| {
                 if parts.payload.contains(&b'.') {
                     SEGMENTS
@@ -278,13 +280,13 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         // A signature of another length is still checked for strict base64url here, but
         // judged only after the header: an HS512 or `none` token is `unsupported_algorithm`.
         let mut sig = [0u8; SIG_LEN];
-        let sig_ok = if parts.signature.len() == 43 {
-            decode(parts.signature, &mut sig, SIG_B64, SIG_B64)?;
+        let sig_ok = if parts.signature.len() == SIG_B64_LEN {
+            decode(parts.signature, &mut sig, BAD_SIG_B64, BAD_SIG_B64)?;
             true
         } else if b64::is_canonical(parts.signature) {
             false
         } else {
-            return Err(SIG_B64);
+            return Err(BAD_SIG_B64);
         };
 
         if let Some(header) = header {
@@ -302,9 +304,9 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
                 "HMAC-SHA256 signature does not match",
             ));
         }
-        let found = read_claims(scratch.get(..payload_len).ok_or(SCRATCH_TOO_SMALL)?)?;
-        found.into_claims(
+        payload::read(
             scratch,
+            payload_len,
             self.policy.require_email || self.domains.restricts(),
         )
     }
@@ -373,15 +375,15 @@ const fn err(kind: ErrorKind, detail: &'static str) -> Error {
     Error::new(kind, detail)
 }
 
-const HEADER_B64: Error = err(
+const BAD_HEADER_B64: Error = err(
     ErrorKind::Malformed,
     "header is not canonical unpadded base64url",
 );
-const PAYLOAD_B64: Error = err(
+const BAD_PAYLOAD_B64: Error = err(
     ErrorKind::Malformed,
     "payload is not canonical unpadded base64url",
 );
-const SIG_B64: Error = err(
+const BAD_SIG_B64: Error = err(
     ErrorKind::Malformed,
     "signature is not canonical unpadded base64url",
 );
@@ -391,7 +393,6 @@ const SCRATCH_TOO_SMALL: Error = err(
     "scratch buffer is too small for the claims",
 );
 const HEADER_JSON: Error = err(ErrorKind::Malformed, "header is not a JSON object");
-const CLAIMS_JSON: Error = err(ErrorKind::Malformed, "claims are not a JSON object");
 
 /// The three segments of a compact JWS.
 struct Parts<'t> {
@@ -403,10 +404,27 @@ struct Parts<'t> {
 
 impl<'t> Parts<'t> {
     fn split(token: &'t [u8]) -> Result<Self, Error> {
-        // The header and signature are short: find their dots from either end instead of
-        // scanning the payload, then make sure the payload holds no third dot.
-        let first = token.iter().position(|&c| c == b'.').ok_or(SEGMENTS)?;
-        let last = token.iter().rposition(|&c| c == b'.').ok_or(SEGMENTS)?;
+        // Where the dots are when the header is the standard one and the signature 43
+        // characters, as from every HS256 minter; found by scanning otherwise. Either way the
+        // first and the last dot (the payload is then checked to hold no third one).
+        let standard = STANDARD_HEADER.len();
+        let first = if token.starts_with(STANDARD_HEADER.as_bytes())
+            && token.get(standard) == Some(&b'.')
+        {
+            standard
+        } else {
+            token.iter().position(|&c| c == b'.').ok_or(SEGMENTS)?
+        };
+        let last = match token.len().checked_sub(SIG_B64_LEN + 1) {
+            Some(dot)
+                if dot > first
+                    && token.get(dot) == Some(&b'.')
+                    && !token.get(dot + 1..).is_some_and(|s| s.contains(&b'.')) =>
+            {
+                dot
+            }
+            _ => token.iter().rposition(|&c| c == b'.').ok_or(SEGMENTS)?,
+        };
         let payload = token.get(first + 1..last).ok_or(SEGMENTS)?;
         Ok(Parts {
             header: token.get(..first).ok_or(SEGMENTS)?,
@@ -416,6 +434,9 @@ impl<'t> Parts<'t> {
         })
     }
 }
+
+/// Characters of a base64url HS256 signature.
+const SIG_B64_LEN: usize = 43;
 
 const SEGMENTS: Error = err(
     ErrorKind::Malformed,
@@ -476,145 +497,51 @@ fn check_header(header: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// Spans of the claims the verifier reads, found in one pass over the payload.
-#[derive(Default)]
-struct FoundClaims {
-    name: Option<Value>,
-    email: Option<Value>,
-    iat: Option<Value>,
-    jti: Option<Value>,
-    exp: Option<Value>,
-    nbf: Option<Value>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The claims the verifier reads; every other claim is ignored.
-const CLAIM_NAMES: [&[u8]; 6] = [b"iat", b"jti", b"email", b"name", b"exp", b"nbf"];
-
-fn read_claims(payload: &[u8]) -> Result<FoundClaims, Error> {
-    let mut reader = Reader::new(payload, CLAIMS_JSON)?;
-    let mut found = FoundClaims::default();
-    let duplicate = reader.object(|r, key| {
-        let value = r.value()?;
-        // One `match` on the raw name in the common case; escaped names compare unescaped.
-        let name: &[u8] = match r.plain(key) {
-            Some(raw) => raw,
-            None => CLAIM_NAMES
-                .into_iter()
-                .find(|n| r.str_is(key, n))
-                .unwrap_or(b""),
-        };
-        let slot = match name {
-            b"iat" => &mut found.iat,
-            b"jti" => &mut found.jti,
-            b"email" => &mut found.email,
-            b"name" => &mut found.name,
-            b"exp" => &mut found.exp,
-            b"nbf" => &mut found.nbf,
-            _ => return Ok(()), // unknown claims are ignored
-        };
-        *slot = Some(value);
-        Ok(())
-    })?;
-    if duplicate {
-        return Err(err(ErrorKind::InvalidClaim, "a claim name appears twice"));
+    /// The split by a plain scan for the first and the last dot.
+    fn scanned(token: &[u8]) -> Option<[&[u8]; 4]> {
+        let first = token.iter().position(|&c| c == b'.')?;
+        let last = token.iter().rposition(|&c| c == b'.')?;
+        Some([
+            token.get(..first)?,
+            token.get(first + 1..last)?,
+            token.get(last + 1..)?,
+            token.get(..last)?,
+        ])
     }
-    Ok(found)
-}
 
-impl FoundClaims {
-    /// Checks types and values, then unescapes the strings in place and borrows them.
-    fn into_claims(self, scratch: &mut [u8], email_required: bool) -> Result<Claims<'_>, Error> {
-        let iat = match self.iat {
-            None => return Err(err(ErrorKind::MissingClaim, "iat is missing")),
-            Some(Value::Num(s, e)) => json::numeric_date(scratch, s, e, false),
-            Some(_) => None,
+    #[test]
+    fn split_shortcut_finds_the_same_dots_as_a_scan() {
+        let sig = "S".repeat(SIG_B64_LEN);
+        let base = std::format!("{STANDARD_HEADER}.eyJpYXQiOjF9.{sig}");
+        let mut tokens = std::vec![
+            base.clone(),
+            std::format!("{STANDARD_HEADER}.{sig}"),
+            std::format!("{STANDARD_HEADER}..{sig}"),
+            std::format!("{STANDARD_HEADER}{sig}"),
+            std::format!(".{sig}"),
+            std::format!("{STANDARD_HEADER}.x"),
+            std::string::String::new(),
+        ];
+        // A dot inserted at, or written over, every position of a standard token.
+        for i in 0..=base.len() {
+            let mut t = base.clone();
+            t.insert(i, '.');
+            tokens.push(t);
+            if i < base.len() {
+                let mut t = base.clone().into_bytes();
+                t[i] = b'.';
+                tokens.push(std::string::String::from_utf8(t).unwrap());
+            }
         }
-        .ok_or(err(
-            ErrorKind::InvalidClaim,
-            "iat is not a non-negative integer",
-        ))?;
-        let exp = date(
-            scratch,
-            self.exp,
-            err(
-                ErrorKind::InvalidClaim,
-                "exp is not a non-negative NumericDate",
-            ),
-        )?;
-        let nbf = date(
-            scratch,
-            self.nbf,
-            err(
-                ErrorKind::InvalidClaim,
-                "nbf is not a non-negative NumericDate",
-            ),
-        )?;
-        let jti = string(
-            self.jti,
-            err(ErrorKind::MissingClaim, "jti is missing"),
-            err(ErrorKind::InvalidClaim, "jti is not a string"),
-        )?;
-        let email = match self.email {
-            None if email_required => return Err(err(ErrorKind::MissingClaim, "email is missing")),
-            None => None,
-            Some(v) => Some(string(Some(v), EMAIL_INVALID, EMAIL_INVALID)?),
-        };
-        let name = match self.name {
-            None => None,
-            Some(v) => Some(string(Some(v), NAME_INVALID, NAME_INVALID)?),
-        };
-
-        let unescape_err = err(ErrorKind::Malformed, "claims are not a JSON object");
-        let jti = json::unescape_in_place(scratch, jti).ok_or(unescape_err)?;
-        let email = email
-            .map(|s| json::unescape_in_place(scratch, s).ok_or(unescape_err))
-            .transpose()?;
-        let name = name
-            .map(|s| json::unescape_in_place(scratch, s).ok_or(unescape_err))
-            .transpose()?;
-
-        let scratch = &*scratch;
-        let text = |(s, e): (usize, usize)| {
-            scratch
-                .get(s..e)
-                .and_then(|b| core::str::from_utf8(b).ok())
-                .ok_or(unescape_err)
-        };
-        let jti = text(jti)?;
-        if jti.is_empty() {
-            return Err(err(ErrorKind::InvalidClaim, "jti is empty"));
+        for t in &tokens {
+            let got = Parts::split(t.as_bytes())
+                .ok()
+                .map(|p| [p.header, p.payload, p.signature, p.signing_input]);
+            assert_eq!(got, scanned(t.as_bytes()), "{t}");
         }
-        let email = email.map(text).transpose()?;
-        if email.is_some_and(|e| !is_valid_email(e)) {
-            return Err(EMAIL_INVALID);
-        }
-        let name = name.map(text).transpose()?;
-        Ok(Claims {
-            name,
-            email,
-            iat,
-            jti,
-            exp,
-            nbf,
-        })
-    }
-}
-
-const EMAIL_INVALID: Error = err(ErrorKind::InvalidClaim, "email is not a valid address");
-const NAME_INVALID: Error = err(ErrorKind::InvalidClaim, "name is not a string");
-
-fn date(b: &[u8], v: Option<Value>, invalid: Error) -> Result<Option<u64>, Error> {
-    match v {
-        None => Ok(None),
-        Some(Value::Num(s, e)) => json::numeric_date(b, s, e, true).map(Some).ok_or(invalid),
-        Some(_) => Err(invalid),
-    }
-}
-
-fn string(v: Option<Value>, missing: Error, invalid: Error) -> Result<JsonStr, Error> {
-    match v {
-        None => Err(missing),
-        Some(Value::Str(s)) => Ok(s),
-        Some(_) => Err(invalid),
     }
 }

@@ -1,0 +1,409 @@
+//! Reading the claims from a decoded payload whose signature has verified.
+//!
+//! Two readers, one meaning. [`compact`] takes the shape every minter we know emits (hfjwt,
+//! PyJWT, `jsonwebtoken`, HappyFox's samples): compact JSON whose members are the claims hfjwt
+//! reads, as unescaped strings and plain integers. It gives up on anything else, and the
+//! strict general reader ([`crate::json::Reader`]) judges the payload instead. Both end in
+//! [`finish`], so what a claim must be is written once. The compact reader gives up rather
+//! than decide whenever the two could differ, and a test holds them equal on everything it
+//! accepts.
+//!
+//! Why two: the general reader tracks every key for duplicates, handles escapes, whitespace
+//! and nested values, and returns precise spans for in-place unescaping. That generality cost
+//! more than the HMAC itself on a HappyFox token (docs/measurements.md).
+
+use crate::claims::{Claims, is_valid_email};
+use crate::error::{Error, ErrorKind};
+use crate::json::{self, JsonStr, Reader, Value};
+
+/// A claim's value as found: a string's span (already unescaped), a number literal's span,
+/// or some other JSON value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Raw {
+    Str(usize, usize),
+    Num(usize, usize),
+    Other,
+}
+
+/// The claims the verifier reads, by span; every other claim is ignored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Found {
+    name: Option<Raw>,
+    email: Option<Raw>,
+    iat: Option<Raw>,
+    jti: Option<Raw>,
+    exp: Option<Raw>,
+    nbf: Option<Raw>,
+}
+
+impl Found {
+    /// The slot for a claim name, `None` for claims hfjwt ignores.
+    fn slot(&mut self, name: &[u8]) -> Option<&mut Option<Raw>> {
+        Some(match name {
+            b"iat" => &mut self.iat,
+            b"jti" => &mut self.jti,
+            b"email" => &mut self.email,
+            b"name" => &mut self.name,
+            b"exp" => &mut self.exp,
+            b"nbf" => &mut self.nbf,
+            _ => return None,
+        })
+    }
+}
+
+/// The claim names [`Found`] keeps, for matching escaped spellings.
+const CLAIM_NAMES: [&[u8]; 6] = [b"iat", b"jti", b"email", b"name", b"exp", b"nbf"];
+
+pub(crate) const CLAIMS_JSON: Error = err(ErrorKind::Malformed, "claims are not a JSON object");
+
+const fn err(kind: ErrorKind, detail: &'static str) -> Error {
+    Error::new(kind, detail)
+}
+
+/// The claims of the `len`-byte payload at the front of `scratch` (unescaped in place).
+/// `email_required`: whether a token without `email` is refused.
+pub(crate) fn read(
+    scratch: &mut [u8],
+    len: usize,
+    email_required: bool,
+) -> Result<Claims<'_>, Error> {
+    if let Some(found) = compact(scratch.get(..len).ok_or(CLAIMS_JSON)?) {
+        // Everything outside the strings is ASCII, so the payload is valid UTF-8 exactly when
+        // its strings are: where the general reader would refuse, this does the same.
+        let payload = scratch.get(..len).ok_or(CLAIMS_JSON)?;
+        let text = core::str::from_utf8(payload).map_err(|_| CLAIMS_JSON)?;
+        return finish(found, |s, e| text.get(s..e), email_required);
+    }
+    let found = general(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
+    let text = &*scratch;
+    finish(
+        found,
+        |s, e| core::str::from_utf8(text.get(s..e)?).ok(),
+        email_required,
+    )
+}
+
+/// The compact reader: `{"k":v,...}` with no whitespace, every key one of the claims hfjwt
+/// reads and at most once, every value a string without escapes or controls or an integer
+/// literal. `None` for anything else (the general reader decides those). UTF-8 inside the
+/// strings is left to the caller.
+fn compact(b: &[u8]) -> Option<Found> {
+    let mut found = Found::default();
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut pos = 1;
+    loop {
+        if b.get(pos) != Some(&b'"') {
+            return None;
+        }
+        // The longest name kept is 5 bytes: look for the closing quote within 6.
+        let key_start = pos + 1;
+        let rest = b.get(key_start..)?;
+        let key_len = rest.iter().take(6).position(|&c| c == b'"')?;
+        let slot = found.slot(rest.get(..key_len)?)?;
+        if slot.is_some() {
+            return None; // a duplicate: the general reader names it
+        }
+        pos = key_start + key_len + 1;
+        if b.get(pos) != Some(&b':') {
+            return None;
+        }
+        pos += 1;
+        let value = match *b.get(pos)? {
+            b'"' => {
+                let start = pos + 1;
+                let len = json::find_special(b.get(start..)?)?;
+                if b.get(start + len) != Some(&b'"') {
+                    return None; // an escape or a control character
+                }
+                pos = start + len + 1;
+                Raw::Str(start, start + len)
+            }
+            b'0'..=b'9' => {
+                let start = pos;
+                let digits = b.get(start..)?.iter().take_while(|c| c.is_ascii_digit());
+                let len = digits.count();
+                if len > 1 && b.get(start) == Some(&b'0') {
+                    return None; // a leading zero is not JSON
+                }
+                pos = start + len;
+                Raw::Num(start, pos)
+            }
+            _ => return None,
+        };
+        *slot = Some(value);
+        // A fraction, an exponent or whitespace after a value lands here too: give up.
+        match b.get(pos)? {
+            b',' => pos += 1,
+            b'}' if pos + 1 == b.len() => return Some(found),
+            _ => return None,
+        }
+    }
+}
+
+/// The general reader: any valid JSON object, duplicates (also after unescaping) refused,
+/// strings unescaped in place.
+fn general(payload: &mut [u8]) -> Result<Found, Error> {
+    let mut reader = Reader::new(payload, CLAIMS_JSON)?;
+    let mut spans = [None::<Value>; 6];
+    let duplicate = reader.object(|r, key| {
+        let value = r.value()?;
+        // Escaped names compare unescaped.
+        let name = match r.plain(key) {
+            Some(raw) => raw,
+            None => CLAIM_NAMES
+                .into_iter()
+                .find(|n| r.str_is(key, n))
+                .unwrap_or(b""),
+        };
+        if let Some(i) = CLAIM_NAMES.iter().position(|n| *n == name)
+            && let Some(slot) = spans.get_mut(i)
+        {
+            *slot = Some(value);
+        }
+        Ok(())
+    })?;
+    if duplicate {
+        return Err(err(ErrorKind::InvalidClaim, "a claim name appears twice"));
+    }
+    let mut found = Found::default();
+    for (name, value) in CLAIM_NAMES.into_iter().zip(spans) {
+        let raw = match value {
+            None => continue,
+            Some(Value::Str(s)) => {
+                let (start, end) = unescape(payload, s)?;
+                Raw::Str(start, end)
+            }
+            Some(Value::Num(s, e)) => Raw::Num(s, e),
+            Some(Value::Other) => Raw::Other,
+        };
+        if let Some(slot) = found.slot(name) {
+            *slot = Some(raw);
+        }
+    }
+    Ok(found)
+}
+
+/// Unescapes a checked string in place (the spans of different strings never overlap).
+fn unescape(payload: &mut [u8], s: JsonStr) -> Result<(usize, usize), Error> {
+    json::unescape_in_place(payload, s).ok_or(CLAIMS_JSON)
+}
+
+/// Judges the claims found: types, values and presence, in a fixed order. `text(start, end)`
+/// is the UTF-8 text of a span.
+fn finish<'s>(
+    found: Found,
+    text: impl Fn(usize, usize) -> Option<&'s str>,
+    email_required: bool,
+) -> Result<Claims<'s>, Error> {
+    let date = |v: Option<Raw>, fraction_ok: bool, invalid: Error| match v {
+        None => Ok(None),
+        Some(Raw::Num(s, e)) => text(s, e)
+            .and_then(|lit| json::numeric_date(lit.as_bytes(), fraction_ok))
+            .map(Some)
+            .ok_or(invalid),
+        Some(_) => Err(invalid),
+    };
+    let string = |v: Option<Raw>, missing: Error, invalid: Error| match v {
+        None => Err(missing),
+        Some(Raw::Str(s, e)) => text(s, e).ok_or(CLAIMS_JSON),
+        Some(_) => Err(invalid),
+    };
+    let iat = date(found.iat, false, IAT_INVALID)?
+        .ok_or(err(ErrorKind::MissingClaim, "iat is missing"))?;
+    let exp = date(
+        found.exp,
+        true,
+        err(
+            ErrorKind::InvalidClaim,
+            "exp is not a non-negative NumericDate",
+        ),
+    )?;
+    let nbf = date(
+        found.nbf,
+        true,
+        err(
+            ErrorKind::InvalidClaim,
+            "nbf is not a non-negative NumericDate",
+        ),
+    )?;
+    let jti = string(
+        found.jti,
+        err(ErrorKind::MissingClaim, "jti is missing"),
+        err(ErrorKind::InvalidClaim, "jti is not a string"),
+    )?;
+    let email = match found.email {
+        None if email_required => return Err(err(ErrorKind::MissingClaim, "email is missing")),
+        None => None,
+        v => Some(string(v, EMAIL_INVALID, EMAIL_INVALID)?),
+    };
+    let name = match found.name {
+        None => None,
+        v => Some(string(v, NAME_INVALID, NAME_INVALID)?),
+    };
+    if jti.is_empty() {
+        return Err(err(ErrorKind::InvalidClaim, "jti is empty"));
+    }
+    if email.is_some_and(|e| !is_valid_email(e)) {
+        return Err(EMAIL_INVALID);
+    }
+    Ok(Claims {
+        name,
+        email,
+        iat,
+        jti,
+        exp,
+        nbf,
+    })
+}
+
+const IAT_INVALID: Error = err(ErrorKind::InvalidClaim, "iat is not a non-negative integer");
+const EMAIL_INVALID: Error = err(ErrorKind::InvalidClaim, "email is not a valid address");
+const NAME_INVALID: Error = err(ErrorKind::InvalidClaim, "name is not a string");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// What `read` would return with the compact reader switched off.
+    fn read_general(payload: &[u8], email_required: bool) -> Result<Claims<'static>, Error> {
+        let scratch: &'static mut [u8] = Vec::leak(payload.to_vec());
+        let found = general(scratch)?;
+        let text = &*scratch;
+        finish(
+            found,
+            |s, e| core::str::from_utf8(text.get(s..e)?).ok(),
+            email_required,
+        )
+    }
+
+    fn read_both(payload: &[u8]) {
+        for email_required in [true, false] {
+            let mut scratch = payload.to_vec();
+            let got = read(&mut scratch, payload.len(), email_required);
+            let want = read_general(payload, email_required);
+            assert_eq!(
+                got,
+                want,
+                "{:?}",
+                std::string::String::from_utf8_lossy(payload)
+            );
+        }
+    }
+
+    #[test]
+    fn compact_reader_takes_what_minters_emit() {
+        for p in [
+            &br#"{"name":"John Doe","email":"john.doe@example-customer.com","iat":1717740457,"jti":"2c65fe8c"}"#[..],
+            br#"{"iat":0,"jti":"x","email":"a@b.co"}"#,
+            br#"{"iat":1,"jti":"","email":"a@b.co","exp":2,"nbf":3}"#,
+            "{\"iat\":1,\"jti\":\"\u{e9}\",\"email\":\"a@b.co\",\"name\":\"Jos\u{e9}\"}".as_bytes(),
+        ] {
+            assert!(compact(p).is_some(), "{:?}", core::str::from_utf8(p));
+            read_both(p);
+        }
+        for p in [
+            &br#"{"iat":1,"jti":"x","email":"a@b.co","sub":"y"}"#[..], // an unknown claim
+            br#"{"iat":1,"iat":2}"#,
+            br#"{"iat":01}"#,
+            br#"{"iat":1.0}"#,
+            br#"{"iat":-1}"#,
+            br#"{"iat":1e3}"#,
+            br#"{"iat":1 }"#,
+            br#"{ "iat":1}"#,
+            br#"{"jti":"a\"b"}"#,
+            br#"{"jti":"a
+b"}"#,
+            br#"{"jti":true}"#,
+            br#"{"iat":1}x"#,
+            br#"{"iat":1,}"#,
+            br#"{}"#,
+            br#"{"#,
+            b"",
+        ] {
+            assert!(compact(p).is_none(), "{:?}", core::str::from_utf8(p));
+            read_both(p);
+        }
+        read_both(b"{\"iat\":1,\"jti\":\"\xff\",\"email\":\"a@b.co\"}");
+    }
+
+    /// Fragments that build payloads on both sides of every rule of the compact reader.
+    fn fragment() -> impl Strategy<Value = &'static [u8]> {
+        prop::sample::select(
+            [
+                &b"{"[..],
+                b"}",
+                b":",
+                b",",
+                b" ",
+                b"\"iat\"",
+                b"\"jti\"",
+                b"\"email\"",
+                b"\"name\"",
+                b"\"exp\"",
+                b"\"nbf\"",
+                b"\"sub\"",
+                b"\"\\u0069at\"",
+                b"\"a@b.co\"",
+                b"\"x\"",
+                b"\"\"",
+                b"\"J\xc3\xa9\"",
+                b"\"\xff\"",
+                b"\"a\\\"b\"",
+                b"0",
+                b"7",
+                b"1700000000",
+                b"01",
+                b"1.5",
+                b"-1",
+                b"2e3",
+                b"true",
+                b"null",
+                b"[1,{}]",
+                b"{\"k\":1}",
+            ]
+            .to_vec(),
+        )
+    }
+
+    /// A member `"key":value` from the same pools.
+    fn member() -> impl Strategy<Value = Vec<u8>> {
+        let key = prop::sample::select(std::vec![
+            "iat", "jti", "email", "name", "exp", "nbf", "sub"
+        ]);
+        let value = prop::sample::select(std::vec![
+            "0",
+            "1",
+            "1717740457",
+            "01",
+            "1.5",
+            "-3",
+            "\"a@b.co\"",
+            "\"x\"",
+            "\"\"",
+            "\"a\\nb\"",
+            "\"Jos\u{e9}\"",
+            "null",
+            "[]",
+            "{}",
+            "true",
+        ]);
+        (key, value).prop_map(|(k, v)| std::format!("\"{k}\":{v}").into_bytes())
+    }
+
+    proptest! {
+        #[test]
+        fn compact_and_general_readers_agree_on_fragments(parts in prop::collection::vec(fragment(), 0..24)) {
+            read_both(&parts.concat());
+        }
+
+        #[test]
+        fn compact_and_general_readers_agree_on_objects(members in prop::collection::vec(member(), 0..8)) {
+            let doc = [&b"{"[..], &members.join(&b","[..]), b"}"].concat();
+            read_both(&doc);
+        }
+    }
+}
