@@ -2,6 +2,7 @@
 
 use crate::claims::is_valid_email;
 use crate::error::{Error, ErrorKind};
+use crate::json::find_special;
 use crate::key::Key;
 
 /// The base64url of `{"alg":"HS256","typ":"JWT"}`, the only header hfjwt mints.
@@ -43,7 +44,7 @@ impl<'a> Grant<'a> {
 /// The length in bytes of the token [`mint`] writes for `grant` (useful to size a buffer).
 pub fn token_len(grant: &Grant<'_>) -> usize {
     let json = claims_json_len(grant);
-    HEADER_B64.len() + 1 + b64_len(json) + 1 + 43
+    HEADER_B64.len() + 1 + b64_len(json) + 1 + SIG_B64_LEN
 }
 
 /// Mints an HS256 token for `grant` into `out` and returns it as a `&str` borrowed from `out`.
@@ -65,6 +66,42 @@ pub fn token_len(grant: &Grant<'_>) -> usize {
 /// # Ok::<(), hfjwt::Error>(())
 /// ```
 pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o str, Error> {
+    let small = Error::new(
+        ErrorKind::BufferTooSmall,
+        "output buffer is too small for the token",
+    );
+    // A grant HappyFox would refuse is reported before a short buffer.
+    let too_small = || check_grant(grant).err().unwrap_or(small);
+    let payload_start = HEADER_B64.len() + 1;
+    out.get_mut(..payload_start)
+        .ok_or_else(too_small)?
+        .copy_from_slice(b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.");
+    // The claims are base64url-encoded as they are written, with no intermediate buffer.
+    let mut payload = Base64Writer::new(out.get_mut(payload_start..).ok_or_else(too_small)?);
+    write_claims(grant, &mut payload).ok_or_else(too_small)?;
+    let payload_end = payload_start + payload.finish().ok_or_else(too_small)?;
+    let total = payload_end + 1 + SIG_B64_LEN;
+    if out.len() < total {
+        return Err(too_small()); // before spending the HMAC
+    }
+
+    let sig = key.sign(out.get(..payload_end).ok_or(small)?);
+    // Checked after the HMAC is under way: the email check is independent of it and runs
+    // in the shadow of its latency (the buffer holds no token until this function returns).
+    check_grant(grant)?;
+    let tail = out.get_mut(payload_end..total).ok_or(small)?;
+    let (dot, sig_out) = tail.split_first_mut().ok_or(small)?;
+    *dot = b'.';
+    let mut w = Base64Writer::new(sig_out);
+    w.put(&sig).ok_or(small)?;
+    w.finish().ok_or(small)?;
+
+    // Everything written is ASCII.
+    core::str::from_utf8(out.get(..total).ok_or(small)?).map_err(|_| small)
+}
+
+/// The claims HappyFox would refuse: an email that is not an address, an empty `jti`.
+fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
     if !is_valid_email(grant.email) {
         return Err(Error::new(
             ErrorKind::InvalidClaim,
@@ -74,78 +111,41 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     if grant.jti.is_empty() {
         return Err(Error::new(ErrorKind::InvalidClaim, "jti is empty"));
     }
-    let small = Error::new(
-        ErrorKind::BufferTooSmall,
-        "output buffer is too small for the token",
-    );
-    let json_len = claims_json_len(grant);
-    let payload_start = HEADER_B64.len() + 1;
-    let payload_end = payload_start + b64_len(json_len);
-    let total = payload_end + 1 + 43;
-    let out = out.get_mut(..total).ok_or(small)?;
-
-    out.get_mut(..HEADER_B64.len())
-        .ok_or(small)?
-        .copy_from_slice(HEADER_B64.as_bytes());
-    *out.get_mut(HEADER_B64.len()).ok_or(small)? = b'.';
-    // The claims JSON goes where its base64url will be, then expands in place.
-    let region = out.get_mut(payload_start..payload_end).ok_or(small)?;
-    let mut w = Cursor {
-        buf: region,
-        pos: 0,
-    };
-    write_claims(grant, &mut w).ok_or(small)?;
-    encode_in_place(region, json_len).ok_or(small)?;
-
-    let sig = key.sign(out.get(..payload_end).ok_or(small)?);
-    let tail = out.get_mut(payload_end..).ok_or(small)?;
-    *tail.first_mut().ok_or(small)? = b'.';
-    let sig_out = tail.get_mut(1..).ok_or(small)?;
-    sig_out.get_mut(..32).ok_or(small)?.copy_from_slice(&sig);
-    encode_in_place(sig_out, 32).ok_or(small)?;
-
-    // Everything written is ASCII.
-    core::str::from_utf8(out).map_err(|_| small)
+    Ok(())
 }
+
+/// Characters of an HS256 signature in base64url.
+const SIG_B64_LEN: usize = 43;
 
 /// Characters of unpadded base64url for `n` bytes.
 const fn b64_len(n: usize) -> usize {
     n / 3 * 4 + [0, 2, 3][n % 3]
 }
 
-/// Expands the first `n` bytes of `buf` into `b64_len(n)` base64url characters in place.
-/// Works from the last group backwards: group `j` is read from `3j` and written at `4j`, so a
-/// write never reaches a byte not yet read.
-fn encode_in_place(buf: &mut [u8], n: usize) -> Option<()> {
-    let groups = n.div_ceil(3);
-    let rem = n % 3;
-    for j in (0..groups).rev() {
-        let src = buf.get(3 * j..(3 * j + 3).min(n))?;
-        let (a, b, c) = (
-            src.first().copied()?,
-            src.get(1).copied().unwrap_or(0),
-            src.get(2).copied().unwrap_or(0),
-        );
-        let v = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
-        let chars = [v >> 18, v >> 12, v >> 6, v].map(|x| ALPHABET[(x & 63) as usize]);
-        let width = if j + 1 == groups && rem != 0 {
-            rem + 1
-        } else {
-            4
-        };
-        buf.get_mut(4 * j..4 * j + width)?
-            .copy_from_slice(chars.get(..width)?);
-    }
-    Some(())
+/// Where [`write_claims`] sends bytes; `None` once there is no room.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]) -> Option<()>;
 }
 
-/// Writes into a slice, `None` once it is full.
+/// Counts bytes, to size a token without writing it.
+struct Counter(usize);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        self.0 = self.0.checked_add(bytes.len())?;
+        Some(())
+    }
+}
+
+/// Writes bytes as they are.
+#[cfg(test)]
 struct Cursor<'b> {
     buf: &'b mut [u8],
     pos: usize,
 }
 
-impl Cursor<'_> {
+#[cfg(test)]
+impl Sink for Cursor<'_> {
     fn put(&mut self, bytes: &[u8]) -> Option<()> {
         let end = self.pos.checked_add(bytes.len())?;
         self.buf.get_mut(self.pos..end)?.copy_from_slice(bytes);
@@ -154,7 +154,86 @@ impl Cursor<'_> {
     }
 }
 
-fn write_claims(g: &Grant<'_>, w: &mut Cursor<'_>) -> Option<()> {
+/// Writes bytes as unpadded base64url: whole 3-byte groups straight from each input, with up
+/// to two bytes carried into the next `put` or [`finish`](Base64Writer::finish).
+struct Base64Writer<'b> {
+    out: &'b mut [u8],
+    pos: usize,
+    carry: [u8; 3],
+    carried: usize,
+}
+
+impl<'b> Base64Writer<'b> {
+    fn new(out: &'b mut [u8]) -> Self {
+        Base64Writer {
+            out,
+            pos: 0,
+            carry: [0; 3],
+            carried: 0,
+        }
+    }
+
+    fn group(&mut self, g: &[u8; 3]) -> Option<()> {
+        let chars = encode_group(g);
+        let end = self.pos.checked_add(4)?;
+        self.out.get_mut(self.pos..end)?.copy_from_slice(&chars);
+        self.pos = end;
+        Some(())
+    }
+
+    /// Writes the carried bytes, if any, as the final short group; returns the length written.
+    fn finish(mut self) -> Option<usize> {
+        let width = match self.carried {
+            0 => return Some(self.pos),
+            n => n + 1,
+        };
+        let chars = encode_group(&self.carry);
+        let end = self.pos.checked_add(width)?;
+        self.out
+            .get_mut(self.pos..end)?
+            .copy_from_slice(chars.get(..width)?);
+        self.pos = end;
+        Some(self.pos)
+    }
+}
+
+impl Sink for Base64Writer<'_> {
+    fn put(&mut self, mut bytes: &[u8]) -> Option<()> {
+        if self.carried > 0 {
+            // Complete the carried group first.
+            while self.carried < 3 {
+                let Some((&c, rest)) = bytes.split_first() else {
+                    return Some(());
+                };
+                *self.carry.get_mut(self.carried)? = c;
+                self.carried += 1;
+                bytes = rest;
+            }
+            let carry = self.carry;
+            self.group(&carry)?;
+            self.carried = 0;
+            self.carry = [0; 3];
+        }
+        let (groups, rest) = bytes.as_chunks::<3>();
+        let end = self.pos.checked_add(groups.len().checked_mul(4)?)?;
+        let (dst, _) = self.out.get_mut(self.pos..end)?.as_chunks_mut::<4>();
+        for (g, d) in groups.iter().zip(dst) {
+            *d = encode_group(g);
+        }
+        self.pos = end;
+        self.carry.get_mut(..rest.len())?.copy_from_slice(rest);
+        self.carried = rest.len();
+        Some(())
+    }
+}
+
+/// Three bytes as four base64url characters.
+fn encode_group(g: &[u8; 3]) -> [u8; 4] {
+    let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+    [v >> 18, v >> 12, v >> 6, v].map(|x| ALPHABET[(x & 63) as usize])
+}
+
+fn write_claims(g: &Grant<'_>, w: &mut impl Sink) -> Option<()> {
     if let Some(name) = g.name {
         w.put(b"{\"name\":")?;
         write_string(name, w)?;
@@ -171,20 +250,14 @@ fn write_claims(g: &Grant<'_>, w: &mut Cursor<'_>) -> Option<()> {
     w.put(b"}")
 }
 
-/// Whether `c` must be escaped in a JSON string.
-const fn needs_escape(c: u8) -> bool {
-    c < 0x20 || c == b'"' || c == b'\\'
-}
-
-fn write_string(s: &str, w: &mut Cursor<'_>) -> Option<()> {
+/// Writes `s` as a JSON string: `"`, `\` and control characters escaped, the rest as is.
+fn write_string(s: &str, w: &mut impl Sink) -> Option<()> {
     w.put(b"\"")?;
-    let bytes = s.as_bytes();
-    let mut plain_from = 0;
-    for (i, &c) in bytes.iter().enumerate() {
-        if !needs_escape(c) {
-            continue;
-        }
-        w.put(bytes.get(plain_from..i)?)?;
+    let mut rest = s.as_bytes();
+    // Plain runs go out whole; `find_special` stops exactly at the bytes JSON must escape.
+    while let Some(at) = find_special(rest) {
+        w.put(rest.get(..at)?)?;
+        let c = *rest.get(at)?;
         match c {
             b'"' => w.put(b"\\\"")?,
             b'\\' => w.put(b"\\\\")?,
@@ -205,34 +278,19 @@ fn write_string(s: &str, w: &mut Cursor<'_>) -> Option<()> {
                 ])?
             }
         }
-        plain_from = i + 1;
+        rest = rest.get(at + 1..)?;
     }
-    w.put(bytes.get(plain_from..)?)?;
+    w.put(rest)?;
     w.put(b"\"")
 }
 
-fn escaped_len(s: &str) -> usize {
-    2 + s.len()
-        + s.bytes()
-            .filter(|&c| needs_escape(c))
-            .map(|c| match c {
-                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-                _ => 5,
-            })
-            .sum::<usize>()
-}
-
+/// Length of the claims JSON [`write_claims`] writes.
 fn claims_json_len(g: &Grant<'_>) -> usize {
-    let mut digits = [0u8; 20];
-    let name = g.name.map_or(0, |n| "\"name\":".len() + escaped_len(n) + 1);
-    "{\"email\":".len()
-        + name
-        + escaped_len(g.email)
-        + ",\"iat\":".len()
-        + u64_decimal(g.iat, &mut digits).len()
-        + ",\"jti\":".len()
-        + escaped_len(g.jti)
-        + 1
+    let mut n = Counter(0);
+    match write_claims(g, &mut n) {
+        Some(()) => n.0,
+        None => usize::MAX, // past any buffer: reported as too small
+    }
 }
 
 fn u64_decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
@@ -256,17 +314,28 @@ mod tests {
     use base64ct::{Base64UrlUnpadded, Encoding};
 
     #[test]
-    fn in_place_base64_matches_base64ct() {
+    fn streaming_base64_matches_base64ct_however_the_input_is_cut() {
         let data: std::vec::Vec<u8> = (0..=255u8).collect();
         let step = if cfg!(miri) { 37 } else { 1 }; // Miri: a sample
         for len in (0..data.len()).step_by(step) {
-            let mut buf = [0u8; 400];
-            buf[..len].copy_from_slice(&data[..len]);
-            encode_in_place(&mut buf[..b64_len(len)], len).unwrap();
-            assert_eq!(
-                &buf[..b64_len(len)],
-                Base64UrlUnpadded::encode_string(&data[..len]).as_bytes()
-            );
+            let want = Base64UrlUnpadded::encode_string(&data[..len]);
+            // Cut into pieces of 1, 2, ..., 7 bytes, and as one piece.
+            for piece in [1, 2, 3, 4, 5, 7, usize::MAX] {
+                let mut buf = [0u8; 400];
+                let mut w = Base64Writer::new(&mut buf);
+                for p in data[..len].chunks(piece.min(len.max(1))) {
+                    w.put(p).unwrap();
+                    w.put(&[]).unwrap();
+                }
+                let n = w.finish().unwrap();
+                assert_eq!(&buf[..n], want.as_bytes(), "len {len} piece {piece}");
+                // One byte less room is an error, not a panic.
+                if n > 0 {
+                    let mut short = std::vec![0u8; n - 1];
+                    let mut w = Base64Writer::new(&mut short);
+                    assert!(w.put(&data[..len]).and_then(|()| w.finish()).is_none());
+                }
+            }
         }
     }
 
@@ -295,6 +364,24 @@ mod tests {
         let mut b = [0u8; 20];
         assert_eq!(u64_decimal(0, &mut b), b"0");
         assert_eq!(u64_decimal(u64::MAX, &mut b), b"18446744073709551615");
+    }
+
+    #[test]
+    fn grants_happyfox_would_refuse_are_refused_before_a_short_buffer() {
+        let key = Key::new(&[7u8; 32]).unwrap();
+        for (grant, detail) in [
+            (
+                Grant::new("not-an-address", 1, "x"),
+                "email is not a valid address",
+            ),
+            (Grant::new("jo@acme.com", 1, ""), "jti is empty"),
+        ] {
+            for len in [0, 10, 60, 512] {
+                let mut buf = [0u8; 512];
+                let e = mint(&key, &grant, &mut buf[..len]).unwrap_err();
+                assert_eq!((e.kind(), e.detail()), (ErrorKind::InvalidClaim, detail));
+            }
+        }
     }
 
     #[test]
