@@ -72,12 +72,14 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     );
     // A grant HappyFox would refuse is reported before a short buffer.
     let too_small = || check_grant(grant).err().unwrap_or(small);
-    let payload_start = HEADER_B64.len() + 1;
-    out.get_mut(..payload_start)
-        .ok_or_else(too_small)?
-        .copy_from_slice(b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.");
+    // An array assignment, not `copy_from_slice`: its length check survived optimisation.
+    let (header, rest) = out
+        .split_first_chunk_mut::<{ HEADER_DOT.len() }>()
+        .ok_or_else(too_small)?;
+    *header = *HEADER_DOT;
+    let payload_start = HEADER_DOT.len();
     // The claims are base64url-encoded as they are written, with no intermediate buffer.
-    let mut payload = Base64Writer::new(out.get_mut(payload_start..).ok_or_else(too_small)?);
+    let mut payload = Base64Writer::new(rest);
     write_claims(grant, &mut payload).ok_or_else(too_small)?;
     let payload_end = payload_start + payload.finish().ok_or_else(too_small)?;
     let total = payload_end + 1 + SIG_B64_LEN;
@@ -113,6 +115,9 @@ fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// The header every token starts with, and the dot after it.
+const HEADER_DOT: &[u8; 37] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
 
 /// Characters of an HS256 signature in base64url.
 const SIG_B64_LEN: usize = 43;
@@ -357,6 +362,15 @@ mod tests {
         assert_eq!(json.len(), claims_json_len(&g));
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         assert_eq!(v["jti"], "j\"1\\\n\u{1}");
+    }
+
+    #[test]
+    fn header_dot_is_the_header_and_a_dot() {
+        assert_eq!(HEADER_DOT[..], *std::format!("{HEADER_B64}.").as_bytes());
+        assert_eq!(
+            Base64UrlUnpadded::encode_string(br#"{"alg":"HS256","typ":"JWT"}"#),
+            HEADER_B64
+        );
     }
 
     #[test]
