@@ -49,7 +49,7 @@ pub fn email_domain(email: &str) -> &str {
 /// 1–253 bytes made of at least two dot-separated labels of 1–63 bytes, each of letters,
 /// digits, hyphens (not first or last) or non-ASCII characters (internationalised names).
 pub fn is_valid_email(email: &str) -> bool {
-    // Table-driven and branch-light: this runs on every verify and every mint.
+    // Table folds, no per-byte branches: this runs on every verify and every mint.
     let b = email.as_bytes();
     let Some(at) = b.iter().position(|&c| c == b'@') else {
         return false;
@@ -61,50 +61,26 @@ pub fn is_valid_email(email: &str) -> bool {
     if local.iter().fold(LOCAL, |ok, &c| ok & class(c)) == 0 {
         return false;
     }
-    // The domain as a walk over byte kinds, starting as if after a dot: a pair in BAD_PAIRS
-    // is an empty label, a hyphen next to a dot, or a byte no label may hold.
-    let (mut prev, mut bad, mut dots) = (DOT, 0u16, 0usize);
-    for &c in domain {
-        let kind = domain_kind(c);
-        bad |= BAD_PAIRS >> (prev * 4 + kind);
-        dots += usize::from(kind == DOT);
-        prev = kind;
+    let mut labels = 0;
+    for label in domain.split(|&c| c == b'.') {
+        let (Some(&first), Some(&last)) = (label.first(), label.last()) else {
+            return false; // an empty label
+        };
+        if first == b'-' || last == b'-' || label.len() > 63 {
+            return false;
+        }
+        if label.iter().fold(LABEL, |ok, &c| ok & class(c)) == 0 {
+            return false;
+        }
+        labels += 1;
     }
-    // Ends inside a label, not on a hyphen, with at least two labels; a label can only be
-    // too long in a domain longer than 63 bytes.
-    bad & 1 == 0
-        && prev == ALNUM
-        && dots > 0
-        && (domain.len() <= 63 || domain.split(|&c| c == b'.').all(|l| l.len() <= 63))
-}
-
-/// Kinds of domain bytes for [`is_valid_email`]'s walk.
-const ALNUM: u16 = 0;
-const HYPHEN: u16 = 1;
-const DOT: u16 = 2;
-const OTHER: u16 = 3;
-
-/// Bit `prev * 4 + next` is set when byte kind `next` may not follow kind `prev`.
-const BAD_PAIRS: u16 = {
-    let mut bits = 0u16;
-    let mut prev = 0;
-    while prev < 4 {
-        bits |= 1 << (prev * 4 + OTHER);
-        prev += 1;
-    }
-    bits | 1 << (DOT * 4 + DOT) | 1 << (DOT * 4 + HYPHEN) | 1 << (HYPHEN * 4 + DOT)
-};
-
-fn domain_kind(c: u8) -> u16 {
-    u16::from(class(c) >> KIND_SHIFT)
+    labels >= 2
 }
 
 /// May appear in an email's local part: non-ASCII, or ASCII graphic but not `"(),:;<>@[\]`.
 const LOCAL: u8 = 1;
 /// May appear in a domain label: non-ASCII, letters, digits, `-`.
 const LABEL: u8 = 2;
-/// Bits 2–3 of a class: the byte's kind in a domain (`ALNUM`, `HYPHEN`, `DOT`, `OTHER`).
-const KIND_SHIFT: u32 = 2;
 
 static CLASSES: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -121,13 +97,6 @@ static CLASSES: [u8; 256] = {
         if b >= 0x80 || b.is_ascii_alphanumeric() || b == b'-' {
             t[c] |= LABEL;
         }
-        let kind = match b {
-            b'.' => DOT,
-            b'-' => HYPHEN,
-            _ if t[c] & LABEL != 0 => ALNUM,
-            _ => OTHER,
-        };
-        t[c] |= (kind as u8) << KIND_SHIFT;
         c += 1;
     }
     t
