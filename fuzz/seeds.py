@@ -95,6 +95,7 @@ def main():
     for name, p in PAYLOADS.items():
         write("verify", "signed_" + name, verify_cfg(1 + 2 * (len(name) % 2), flip=len(name) * 7) + p)
         write("differential", name, p)
+        write("readers", name, p)
     for name, h in HEADERS.items():
         write("verify", "signed_" + name, verify_cfg(1) + h + b"\0" + claims())
 

@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh                 # 60 s per target
 #   scripts/fuzz.sh 600             # 10 min per target
 #   scripts/fuzz.sh 600 verify      # only the named targets
-#   scripts/fuzz.sh --smoke         # 12 s per target (60 s of fuzzing in all): the CI smoke run
+#   scripts/fuzz.sh --smoke         # 10 s per target (60 s of fuzzing in all): the CI smoke run
 #
 # Needs the nightly toolchain and cargo-fuzz; installs cargo-fuzz if it is missing. New inputs
 # go to $CARGO_TARGET_DIR/fuzz-corpus/<target> (default fuzz/target/...), never into the
@@ -15,13 +15,13 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds=60
 if [[ "${1:-}" == "--smoke" ]]; then
-    seconds=12
+    seconds=10
     shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
     seconds="$1"
     shift
 fi
-TARGETS=(verify roundtrip url differential kiosk_line)
+TARGETS=(verify roundtrip url differential readers kiosk_line)
 if [[ $# -gt 0 ]]; then
     TARGETS=("$@")
 fi

@@ -58,7 +58,7 @@
 //! ## Memory
 //! [`Key`]: 144 bytes. [`ReplayCache<N>`]: `32 × N + 24` bytes on 32-bit targets (`+ 32` on
 //! 64-bit). [`Verifier::verify`] needs a scratch buffer of [`scratch_len`]`(token_len)` bytes
-//! and at most 1808 bytes of stack on a Cortex-M3 at opt-level "s" (`docs/measurements.md`).
+//! and at most 1728 bytes of stack on a Cortex-M3 at opt-level "s" (`docs/measurements.md`).
 //!
 //! ## Features
 //! - `std`: `std::error::Error` for [`Error`], `HeapReplayCache` (capacity chosen at run
@@ -94,6 +94,10 @@ pub use replay::HeapReplayCache;
 pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
 pub use url::{ReturnTo, Site, check_remote_url, login_url, logout_url};
 pub use verify::{MAX_HEADER_LEN, Policy, Rejection, Verifier, scratch_len};
+
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use payload::readers_agree;
 
 /// The repository README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -262,6 +262,35 @@ const IAT_INVALID: Error = err(ErrorKind::InvalidClaim, "iat is not a non-negati
 const EMAIL_INVALID: Error = err(ErrorKind::InvalidClaim, "email is not a valid address");
 const NAME_INVALID: Error = err(ErrorKind::InvalidClaim, "name is not a string");
 
+/// For the `readers` fuzz target (built with `--cfg fuzzing` only): whether [`read`] and the
+/// general reader alone return the same claims or the same error for `payload`, with email
+/// required and not. Payloads past 4 KiB are skipped (this path has no allocator).
+#[cfg(fuzzing)]
+pub fn readers_agree(payload: &[u8]) -> bool {
+    let mut both = [0u8; 4096];
+    let mut general_only = [0u8; 4096];
+    let (Some(a), Some(b)) = (
+        both.get_mut(..payload.len()),
+        general_only.get_mut(..payload.len()),
+    ) else {
+        return true;
+    };
+    [true, false].into_iter().all(|email_required| {
+        a.copy_from_slice(payload);
+        b.copy_from_slice(payload);
+        let fast = read(a, payload.len(), email_required);
+        let slow = general(b).and_then(|found| {
+            let text = &*b;
+            finish(
+                found,
+                |s, e| core::str::from_utf8(text.get(s..e)?).ok(),
+                email_required,
+            )
+        });
+        fast == slow
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
