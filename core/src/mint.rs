@@ -66,31 +66,27 @@ pub fn token_len(grant: &Grant<'_>) -> usize {
 /// # Ok::<(), hfjwt::Error>(())
 /// ```
 pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o str, Error> {
+    check_grant(grant)?;
     let small = Error::new(
         ErrorKind::BufferTooSmall,
         "output buffer is too small for the token",
     );
-    // A grant HappyFox would refuse is reported before a short buffer.
-    let too_small = || check_grant(grant).err().unwrap_or(small);
     // An array assignment, not `copy_from_slice`: its length check survived optimisation.
     let (header, rest) = out
         .split_first_chunk_mut::<{ HEADER_DOT.len() }>()
-        .ok_or_else(too_small)?;
+        .ok_or(small)?;
     *header = *HEADER_DOT;
     let payload_start = HEADER_DOT.len();
     // The claims are base64url-encoded as they are written, with no intermediate buffer.
     let mut payload = Base64Writer::new(rest);
-    write_claims(grant, &mut payload).ok_or_else(too_small)?;
-    let payload_end = payload_start + payload.finish().ok_or_else(too_small)?;
+    write_claims(grant, &mut payload).ok_or(small)?;
+    let payload_end = payload_start + payload.finish().ok_or(small)?;
     let total = payload_end + 1 + SIG_B64_LEN;
     if out.len() < total {
-        return Err(too_small()); // before spending the HMAC
+        return Err(small); // before spending the HMAC
     }
 
     let sig = key.sign(out.get(..payload_end).ok_or(small)?);
-    // Checked after the HMAC is under way: the email check is independent of it and runs
-    // in the shadow of its latency (the buffer holds no token until this function returns).
-    check_grant(grant)?;
     let tail = out.get_mut(payload_end..total).ok_or(small)?;
     let (dot, sig_out) = tail.split_first_mut().ok_or(small)?;
     *dot = b'.';
