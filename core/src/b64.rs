@@ -25,7 +25,7 @@ fn value(c: u8) -> u8 {
 
 /// `DECODE` pre-shifted into each of the four positions of a 24-bit group, invalid bytes
 /// marked above bit 23: four lookups and three ORs decode a group. 4 KiB, so only where
-/// memory is plentiful (64-bit targets); microcontrollers use [`quad_compact`].
+/// memory is plentiful (64-bit targets); microcontrollers use `quad_compact`.
 #[cfg(any(test, target_pointer_width = "64"))]
 static SHIFTED: [[u32; 256]; 4] = {
     let mut t = [[0u32; 256]; 4];

@@ -6,7 +6,7 @@
 //! HappyFox accepts it for 120 s after `iat`, and never accepts a `jti` twice.
 //!
 //! This crate does both sides of that exchange with no allocator and no global state:
-//! - [`mint`] writes a token into a caller-supplied buffer;
+//! - [`mint()`] writes a token into a caller-supplied buffer;
 //! - [`Verifier`] judges one: strict parsing, HMAC compared in constant time, claims, time
 //!   window, email-domain allow-list and a [`ReplayCache`] that never forgets a live `jti`;
 //! - [`login_url`] and [`logout_url`] build the support center's URLs.
