@@ -298,9 +298,9 @@ mod tests {
     use proptest::prelude::*;
     use std::vec::Vec;
 
-    /// What `read` would return with the compact reader switched off.
-    fn read_general(payload: &[u8], email_required: bool) -> Result<Claims<'static>, Error> {
-        let scratch: &'static mut [u8] = Vec::leak(payload.to_vec());
+    /// What `read` would return with the compact reader switched off (`scratch` holds the
+    /// payload).
+    fn read_general(scratch: &mut [u8], email_required: bool) -> Result<Claims<'_>, Error> {
         let found = general(scratch)?;
         let text = &*scratch;
         finish(
@@ -314,13 +314,10 @@ mod tests {
         for email_required in [true, false] {
             let mut scratch = payload.to_vec();
             let got = read(&mut scratch, payload.len(), email_required);
-            let want = read_general(payload, email_required);
-            assert_eq!(
-                got,
-                want,
-                "{:?}",
-                std::string::String::from_utf8_lossy(payload)
-            );
+            let mut other = payload.to_vec();
+            let want = read_general(&mut other, email_required);
+            let shown = std::string::String::from_utf8_lossy(payload);
+            assert_eq!(got, want, "{shown:?}");
         }
     }
 
@@ -424,13 +421,17 @@ b"}"#,
         (key, value).prop_map(|(k, v)| std::format!("\"{k}\":{v}").into_bytes())
     }
 
+    // Native runs only: proptest needs the file system (failure persistence), which Miri
+    // isolates; under Miri the example-based test above covers both readers.
     proptest! {
         #[test]
+        #[cfg_attr(miri, ignore)]
         fn compact_and_general_readers_agree_on_fragments(parts in prop::collection::vec(fragment(), 0..24)) {
             read_both(&parts.concat());
         }
 
         #[test]
+        #[cfg_attr(miri, ignore)]
         fn compact_and_general_readers_agree_on_objects(members in prop::collection::vec(member(), 0..8)) {
             let doc = [&b"{"[..], &members.join(&b","[..]), b"}"].concat();
             read_both(&doc);
