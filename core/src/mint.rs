@@ -160,6 +160,8 @@ impl Sink for Cursor<'_> {
 struct Base64Writer<'b> {
     out: &'b mut [u8],
     pos: usize,
+    /// Invariant: `carry[carried..]` is zero, so a short final group gets the zero trailing
+    /// bits canonical base64url requires.
     carry: [u8; 3],
     carried: usize,
 }
