@@ -258,7 +258,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
 
         // The header every HS256 minter (hfjwt, PyJWT, jsonwebtoken) emits is known good.
         let mut header = [0u8; MAX_HEADER_LEN];
-        let header = if parts.header == STANDARD_HEADER.as_bytes() {
+        let header = if parts.standard_header {
             None
         } else {
             Some(decode(
@@ -396,6 +396,8 @@ const HEADER_JSON: Error = err(ErrorKind::Malformed, "header is not a JSON objec
 
 /// The three segments of a compact JWS.
 struct Parts<'t> {
+    /// Whether the header is exactly [`STANDARD_HEADER`] (known good, nothing to decode).
+    standard_header: bool,
     header: &'t [u8],
     payload: &'t [u8],
     signature: &'t [u8],
@@ -408,9 +410,9 @@ impl<'t> Parts<'t> {
         // characters, as from every HS256 minter; found by scanning otherwise. Either way the
         // first and the last dot (the payload is then checked to hold no third one).
         let standard = STANDARD_HEADER.len();
-        let first = if token.starts_with(STANDARD_HEADER.as_bytes())
-            && token.get(standard) == Some(&b'.')
-        {
+        let standard_header =
+            token.starts_with(STANDARD_HEADER.as_bytes()) && token.get(standard) == Some(&b'.');
+        let first = if standard_header {
             standard
         } else {
             token.iter().position(|&c| c == b'.').ok_or(SEGMENTS)?
@@ -427,6 +429,7 @@ impl<'t> Parts<'t> {
         };
         let payload = token.get(first + 1..last).ok_or(SEGMENTS)?;
         Ok(Parts {
+            standard_header,
             header: token.get(..first).ok_or(SEGMENTS)?,
             payload,
             signature: token.get(last + 1..).ok_or(SEGMENTS)?,
@@ -538,9 +541,15 @@ mod tests {
             }
         }
         for t in &tokens {
-            let got = Parts::split(t.as_bytes())
-                .ok()
-                .map(|p| [p.header, p.payload, p.signature, p.signing_input]);
+            let parts = Parts::split(t.as_bytes()).ok();
+            if let Some(p) = &parts {
+                assert_eq!(
+                    p.standard_header,
+                    p.header == STANDARD_HEADER.as_bytes(),
+                    "{t}"
+                );
+            }
+            let got = parts.map(|p| [p.header, p.payload, p.signature, p.signing_input]);
             assert_eq!(got, scanned(t.as_bytes()), "{t}");
         }
     }
