@@ -322,6 +322,19 @@ mod tests {
     }
 
     #[test]
+    fn every_claim_name_has_a_slot() {
+        let mut found = Found::default();
+        for name in CLAIM_NAMES {
+            assert!(
+                found.slot(name).is_some(),
+                "{:?}",
+                core::str::from_utf8(name)
+            );
+        }
+        assert!(found.slot(b"sub").is_none());
+    }
+
+    #[test]
     fn compact_reader_takes_what_minters_emit() {
         for p in [
             &br#"{"name":"John Doe","email":"john.doe@example-customer.com","iat":1717740457,"jti":"2c65fe8c"}"#[..],
