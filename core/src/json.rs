@@ -349,7 +349,7 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
 
 /// Decodes the escape sequence starting at `b[pos]` (a backslash) into a code point and the
 /// number of bytes it spans. Surrogate pairs are combined; a lone surrogate is refused.
-fn escape_at(b: &[u8], pos: usize) -> Option<(u32, usize)> {
+pub(crate) fn escape_at(b: &[u8], pos: usize) -> Option<(u32, usize)> {
     if b.get(pos) != Some(&b'\\') {
         return None;
     }

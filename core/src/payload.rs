@@ -38,6 +38,33 @@ struct Found {
 }
 
 impl Found {
+    /// Unescapes every string in place (their spans never overlap) and points at the result.
+    fn unescape(mut self, payload: &mut [u8]) -> Result<Self, Error> {
+        for slot in [
+            &mut self.name,
+            &mut self.email,
+            &mut self.iat,
+            &mut self.jti,
+            &mut self.exp,
+            &mut self.nbf,
+        ] {
+            if let Some(Raw::Str(start, end)) = *slot {
+                // Most strings of an escaped payload have no escape of their own.
+                if !payload.get(start..end).is_some_and(|b| b.contains(&b'\\')) {
+                    continue;
+                }
+                let s = JsonStr {
+                    start,
+                    end,
+                    escaped: true,
+                };
+                let (start, end) = unescape(payload, s)?;
+                *slot = Some(Raw::Str(start, end));
+            }
+        }
+        Ok(self)
+    }
+
     /// The slot for a claim name, `None` for claims hfjwt ignores.
     fn slot(&mut self, name: &[u8]) -> Option<&mut Option<Raw>> {
         Some(match name {
@@ -68,28 +95,37 @@ pub(crate) fn read(
     len: usize,
     email_required: bool,
 ) -> Result<Claims<'_>, Error> {
-    if let Some(found) = compact(scratch.get(..len).ok_or(CLAIMS_JSON)?) {
+    if let Some((found, escaped)) = compact(scratch.get(..len).ok_or(CLAIMS_JSON)?) {
         // Everything outside the strings is ASCII, so the payload is valid UTF-8 exactly when
         // its strings are: where the general reader would refuse, this does the same.
-        let payload = scratch.get(..len).ok_or(CLAIMS_JSON)?;
-        let text = core::str::from_utf8(payload).map_err(|_| CLAIMS_JSON)?;
-        return finish(found, |s, e| text.get(s..e), email_required);
+        if !escaped {
+            let payload = scratch.get(..len).ok_or(CLAIMS_JSON)?;
+            let text = core::str::from_utf8(payload).map_err(|_| CLAIMS_JSON)?;
+            return finish(found, |s, e| text.get(s..e), email_required);
+        }
+        core::str::from_utf8(scratch.get(..len).ok_or(CLAIMS_JSON)?).map_err(|_| CLAIMS_JSON)?;
+        let found = found.unescape(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
+        return finish(found, utf8_span(scratch), email_required);
     }
     let found = general(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
-    let text = &*scratch;
-    finish(
-        found,
-        |s, e| core::str::from_utf8(text.get(s..e)?).ok(),
-        email_required,
-    )
+    finish(found, utf8_span(scratch), email_required)
+}
+
+/// The text of a span of `b`, if it is UTF-8 (after in-place unescaping, only the strings'
+/// own spans are).
+fn utf8_span<'b>(b: &'b [u8]) -> impl Fn(usize, usize) -> Option<&'b str> {
+    move |s, e| core::str::from_utf8(b.get(s..e)?).ok()
 }
 
 /// The compact reader: `{"k":v,...}` with no whitespace, every key one of the claims hfjwt
-/// reads and at most once, every value a string without escapes or controls or an integer
-/// literal. `None` for anything else (the general reader decides those). UTF-8 inside the
-/// strings is left to the caller.
-fn compact(b: &[u8]) -> Option<Found> {
+/// reads (unescaped) and at most once, every value a string without control characters or an
+/// integer literal. Escapes in values are checked exactly as the general reader checks them
+/// (PyJWT escapes every non-ASCII character); the flag says whether any string has one, and
+/// then the strings' spans are still raw. `None` for anything else (the general reader
+/// decides those). UTF-8 inside the strings is left to the caller.
+fn compact(b: &[u8]) -> Option<(Found, bool)> {
     let mut found = Found::default();
+    let mut escaped = false;
     if b.first() != Some(&b'{') {
         return None;
     }
@@ -114,12 +150,20 @@ fn compact(b: &[u8]) -> Option<Found> {
         let value = match *b.get(pos)? {
             b'"' => {
                 let start = pos + 1;
-                let len = json::find_special(b.get(start..)?)?;
-                if b.get(start + len) != Some(&b'"') {
-                    return None; // an escape or a control character
+                let mut end = start;
+                loop {
+                    end += json::find_special(b.get(end..)?)?;
+                    match b.get(end)? {
+                        b'"' => break,
+                        b'\\' => {
+                            escaped = true;
+                            end += json::escape_at(b, end)?.1; // a bad escape: give up
+                        }
+                        _ => return None, // a control character
+                    }
                 }
-                pos = start + len + 1;
-                Raw::Str(start, start + len)
+                pos = end + 1;
+                Raw::Str(start, end)
             }
             b'0'..=b'9' => {
                 let start = pos;
@@ -137,7 +181,7 @@ fn compact(b: &[u8]) -> Option<Found> {
         // A fraction, an exponent or whitespace after a value lands here too: give up.
         match b.get(pos)? {
             b',' => pos += 1,
-            b'}' if pos + 1 == b.len() => return Some(found),
+            b'}' if pos + 1 == b.len() => return Some((found, escaped)),
             _ => return None,
         }
     }
@@ -280,14 +324,7 @@ pub fn readers_agree(payload: &[u8]) -> bool {
         a.copy_from_slice(payload);
         b.copy_from_slice(payload);
         let fast = read(a, payload.len(), email_required);
-        let slow = general(b).and_then(|found| {
-            let text = &*b;
-            finish(
-                found,
-                |s, e| core::str::from_utf8(text.get(s..e)?).ok(),
-                email_required,
-            )
-        });
+        let slow = general(b).and_then(|found| finish(found, utf8_span(b), email_required));
         fast == slow
     })
 }
@@ -302,12 +339,7 @@ mod tests {
     /// payload).
     fn read_general(scratch: &mut [u8], email_required: bool) -> Result<Claims<'_>, Error> {
         let found = general(scratch)?;
-        let text = &*scratch;
-        finish(
-            found,
-            |s, e| core::str::from_utf8(text.get(s..e)?).ok(),
-            email_required,
-        )
+        finish(found, utf8_span(scratch), email_required)
     }
 
     fn read_both(payload: &[u8]) {
@@ -341,6 +373,8 @@ mod tests {
             br#"{"iat":0,"jti":"x","email":"a@b.co"}"#,
             br#"{"iat":1,"jti":"","email":"a@b.co","exp":2,"nbf":3}"#,
             "{\"iat\":1,\"jti\":\"\u{e9}\",\"email\":\"a@b.co\",\"name\":\"Jos\u{e9}\"}".as_bytes(),
+            // PyJWT's ensure_ascii output, and every escape JSON has.
+            br#"{"name":"Jos\u00e9 \ud83d\ude00","email":"a@b.co","iat":1,"jti":"j\"1\\\/\b\f\n\r\t"}"#,
         ] {
             assert!(compact(p).is_some(), "{:?}", core::str::from_utf8(p));
             read_both(p);
@@ -354,7 +388,9 @@ mod tests {
             br#"{"iat":1e3}"#,
             br#"{"iat":1 }"#,
             br#"{ "iat":1}"#,
-            br#"{"jti":"a\"b"}"#,
+            br#"{"jti":"\ud800"}"#, // a lone surrogate
+            br#"{"jti":"\x"}"#,
+            br#"{"\u0069at":1}"#, // an escaped key
             br#"{"jti":"a
 b"}"#,
             br#"{"jti":true}"#,
@@ -368,6 +404,12 @@ b"}"#,
             read_both(p);
         }
         read_both(b"{\"iat\":1,\"jti\":\"\xff\",\"email\":\"a@b.co\"}");
+
+        let mut pyjwt = br#"{"name":"Jos\u00e9 \ud83d\ude00","email":"a@b.co","iat":1,"jti":"j\"1\\\/\b\f\n\r\t"}"#.to_vec();
+        let len = pyjwt.len();
+        let c = read(&mut pyjwt, len, true).unwrap();
+        assert_eq!(c.name, Some("Jos\u{e9} \u{1f600}"));
+        assert_eq!(c.jti, "j\"1\\/\u{8}\u{c}\n\r\t");
     }
 
     /// Fragments that build payloads on both sides of every rule of the compact reader.
