@@ -1,0 +1,361 @@
+//! The agent's decisions, without a browser or a serial port: [`Agent::handle`] takes one
+//! [`Input`] (a reader line, a connection change, a timer tick) and returns the [`Action`]s the
+//! shell ([`crate::shell`]) then performs. Everything the agent decides is tested here.
+//!
+//! What it decides:
+//! - `GRANT`: open the URL only when [`SupportOrigin::check_grant`] passes; otherwise show the
+//!   "refused" notice. The agent never judges the token itself (the reader did).
+//! - `DENY`: show the plain-language notice for the kind, then the idle page after
+//!   `message_for`.
+//! - `LOGOUT`: sign out (logout page, clear the support center's cookies and storage, idle
+//!   page). A `LOGOUT` URL that fails the check is not opened, but the session is still
+//!   cleared.
+//! - Reader gone, or rebooted (`READY`) while a session is open: sign out as well. The reader's
+//!   idle timer is what ends a session; without it nobody would, and the next person would
+//!   inherit the signed-in browser.
+//! - `TIME`: on every connect and every `time_every`.
+
+use std::time::{Duration, Instant};
+
+use hfjwt_firmware::protocol::{Button, DenyKind, HostCommand, Reply};
+
+use crate::line::Line;
+use crate::log::LogEvent;
+use crate::origin::{CheckedUrl, SupportOrigin};
+
+/// The agent's settings that shape its decisions.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// The only origin the kiosk browser may be sent to.
+    pub support: SupportOrigin,
+    /// The name shown on the idle page; `None` shows the reader's device id.
+    pub kiosk_name: Option<String>,
+    /// How often `TIME` is re-sent while connected.
+    pub time_every: Duration,
+    /// How long a notice (refusal) stays before the idle page returns.
+    pub message_for: Duration,
+}
+
+/// Whether the reader's line is up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReaderState {
+    /// Not (yet) connected.
+    Disconnected,
+    /// Connected: lines flow.
+    Connected,
+}
+
+/// What the idle page shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdleView {
+    /// The kiosk's name (`--kiosk-name`, or the reader's device id once it said `READY`).
+    pub kiosk_name: Option<String>,
+    /// The button last pressed: where the next sign-in lands.
+    pub return_to: Option<Button>,
+    /// Whether the reader is connected.
+    pub reader: ReaderState,
+}
+
+/// A page the agent shows for a while instead of the idle page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The reader refused the scanned code.
+    Denied(DenyKind),
+    /// The reader sent a URL the agent does not open.
+    Refused,
+    /// The support center could not be reached.
+    Unreachable,
+}
+
+/// What the shell does next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Send this line to the reader.
+    Send(HostCommand),
+    /// Send `TIME` with the host's clock (the shell reads it; see [`time_command`]).
+    SendTime,
+    /// The idle page's content changed (the page reloads itself when it is showing).
+    UpdateIdle(IdleView),
+    /// Show the idle page.
+    ShowIdle,
+    /// Show a notice page.
+    Show(Notice),
+    /// Open a checked login URL in the kiosk tab.
+    Open(CheckedUrl),
+    /// Open the checked logout URL, clear the support center's cookies and storage, then show
+    /// the idle page.
+    SignOut(CheckedUrl),
+    /// Write one log line.
+    Log(LogEvent),
+}
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// The reader's line is open.
+    Connected,
+    /// The reader's line closed or failed.
+    Disconnected,
+    /// A line from the reader, parsed.
+    Reply(Reply<'a>),
+    /// A line from the reader that is not one of the protocol's.
+    BadLine(LineProblem),
+    /// Opening a login URL failed (the support center is unreachable).
+    OpenFailed,
+    /// Time passed: run due timers (see [`Agent::next_deadline`]).
+    Tick,
+}
+
+/// Why a line from the reader was not understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineProblem {
+    /// Not a line of the protocol.
+    Unknown,
+    /// Longer than [`crate::line::MAX_LINE`].
+    TooLong,
+    /// Not UTF-8.
+    NotUtf8,
+}
+
+impl LineProblem {
+    /// Stable snake_case name for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineProblem::Unknown => "unknown_line",
+            LineProblem::TooLong => "too_long",
+            LineProblem::NotUtf8 => "not_utf8",
+        }
+    }
+}
+
+impl<'a> Input<'a> {
+    /// The input for one line off the wire: a [`Reply`] or the reason it is not one.
+    pub fn from_line(line: &'a Line) -> Input<'a> {
+        match line {
+            Line::Text(text) => match Reply::parse(text) {
+                Ok(reply) => Input::Reply(reply),
+                Err(_) => Input::BadLine(LineProblem::Unknown),
+            },
+            Line::TooLong => Input::BadLine(LineProblem::TooLong),
+            Line::NotUtf8 => Input::BadLine(LineProblem::NotUtf8),
+        }
+    }
+}
+
+/// The earliest unix time the agent believes: its own build time. A host clock before it is
+/// unset (a PC without RTC battery or NTP boots in 1970 or at its firmware's date).
+pub const CLOCK_FLOOR: u64 = parse_build_time(env!("HFJWT_KIOSK_HOST_BUILD_UNIX"));
+
+const fn parse_build_time(s: &str) -> u64 {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut n: u64 = 0;
+    while i < bytes.len() {
+        n = n * 10 + (bytes[i] - b'0') as u64;
+        i += 1;
+    }
+    n
+}
+
+/// `TIME <now>`, or `None` when `now` is before `floor` (an obviously unset host clock must
+/// never reach the reader: it would refuse every fresh code as issued in the future).
+pub fn time_command(now_unix: u64, floor: u64) -> Option<HostCommand> {
+    (now_unix >= floor).then_some(HostCommand::Time { unix: now_unix })
+}
+
+/// The agent's state: what the idle page shows, whether a session may be open, timers.
+#[derive(Debug)]
+pub struct Agent {
+    config: AgentConfig,
+    idle: IdleView,
+    /// A login URL was opened and no sign-out followed yet.
+    signed_in: bool,
+    next_time: Option<Instant>,
+    notice_until: Option<Instant>,
+}
+
+impl Agent {
+    /// A fresh agent: reader disconnected, idle page.
+    pub fn new(config: AgentConfig) -> Agent {
+        let idle = IdleView {
+            kiosk_name: config.kiosk_name.clone(),
+            return_to: None,
+            reader: ReaderState::Disconnected,
+        };
+        Agent {
+            config,
+            idle,
+            signed_in: false,
+            next_time: None,
+            notice_until: None,
+        }
+    }
+
+    /// What the idle page shows now.
+    pub fn idle_view(&self) -> &IdleView {
+        &self.idle
+    }
+
+    /// Whether a login URL was opened and not signed out since.
+    pub fn signed_in(&self) -> bool {
+        self.signed_in
+    }
+
+    /// When the next [`Input::Tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match (self.next_time, self.notice_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Decides what to do about `input` at `now`.
+    pub fn handle(&mut self, input: Input<'_>, now: Instant) -> Vec<Action> {
+        let mut out = Vec::new();
+        match input {
+            Input::Connected => {
+                self.idle.reader = ReaderState::Connected;
+                out.push(Action::UpdateIdle(self.idle.clone()));
+                out.push(Action::SendTime);
+                self.next_time = now.checked_add(self.config.time_every);
+            }
+            Input::Disconnected => {
+                self.idle.reader = ReaderState::Disconnected;
+                self.next_time = None;
+                out.push(Action::Log(LogEvent::new("reader_disconnected")));
+                out.push(Action::UpdateIdle(self.idle.clone()));
+                self.sign_out_if_signed_in("reader_disconnected", &mut out);
+            }
+            Input::Reply(reply) => self.reply(reply, now, &mut out),
+            Input::BadLine(problem) => {
+                out.push(Action::Log(
+                    LogEvent::new("bad_line").with("problem", problem.as_str()),
+                ));
+            }
+            Input::OpenFailed => {
+                self.signed_in = false;
+                self.notice(Notice::Unreachable, now, &mut out);
+            }
+            Input::Tick => {
+                if self.next_time.is_some_and(|t| t <= now) {
+                    out.push(Action::SendTime);
+                    self.next_time = now.checked_add(self.config.time_every);
+                }
+                if self.notice_until.is_some_and(|t| t <= now) {
+                    self.notice_until = None;
+                    out.push(Action::ShowIdle);
+                }
+            }
+        }
+        out
+    }
+
+    fn reply(&mut self, reply: Reply<'_>, now: Instant, out: &mut Vec<Action>) {
+        match reply {
+            Reply::Ready { device_id } => {
+                out.push(Action::Log(
+                    LogEvent::new("reader_ready").with("device_id", device_id),
+                ));
+                if self.config.kiosk_name.is_none() {
+                    self.idle.kiosk_name = Some(device_id.to_string());
+                }
+                // A rebooted reader starts without a selection.
+                self.idle.return_to = None;
+                out.push(Action::UpdateIdle(self.idle.clone()));
+                self.sign_out_if_signed_in("reader_restarted", out);
+            }
+            Reply::Clock { unix } => {
+                out.push(Action::Log(
+                    LogEvent::new("reader_clock").with("unix", unix),
+                ));
+            }
+            Reply::Select { button } => {
+                self.idle.return_to = Some(button);
+                out.push(Action::Log(
+                    LogEvent::new("select").with("button", button.name()),
+                ));
+                out.push(Action::UpdateIdle(self.idle.clone()));
+            }
+            Reply::Grant { url } => match self.config.support.check_grant(url) {
+                Ok(url) => {
+                    out.push(Action::Log(
+                        LogEvent::new("grant").with("place", url.place()),
+                    ));
+                    self.notice_until = None;
+                    self.signed_in = true;
+                    out.push(Action::Open(url));
+                }
+                Err(refusal) => {
+                    let mut event = LogEvent::new("grant_refused").with("reason", refusal.as_str());
+                    if let Some(place) = refusal.place() {
+                        event = event.with("place", place);
+                    }
+                    out.push(Action::Log(event));
+                    self.notice(Notice::Refused, now, out);
+                }
+            },
+            Reply::Deny { kind, message: _ } => {
+                // The reader's message is for developers; the page says it in plain words.
+                out.push(Action::Log(
+                    LogEvent::new("deny").with("kind", kind.as_str()),
+                ));
+                self.notice(Notice::Denied(kind), now, out);
+            }
+            Reply::Error { kind, message: _ } => {
+                out.push(Action::Log(
+                    LogEvent::new("reader_error").with("kind", kind.as_str()),
+                ));
+            }
+            Reply::Bye => out.push(Action::Log(LogEvent::new("reader_bye"))),
+            Reply::Logout { url } => {
+                let url = match self.config.support.check_logout(url) {
+                    Ok(url) => {
+                        out.push(Action::Log(
+                            LogEvent::new("logout").with("place", url.place()),
+                        ));
+                        url
+                    }
+                    Err(refusal) => {
+                        let mut event =
+                            LogEvent::new("logout_refused").with("reason", refusal.as_str());
+                        if let Some(place) = refusal.place() {
+                            event = event.with("place", place);
+                        }
+                        out.push(Action::Log(event));
+                        self.own_logout_url()
+                    }
+                };
+                self.signed_in = false;
+                self.notice_until = None;
+                out.push(Action::SignOut(url));
+            }
+            Reply::Led { led, on } => {
+                out.push(Action::Log(
+                    LogEvent::new("led").with("led", led.name()).with("on", on),
+                ));
+            }
+        }
+    }
+
+    fn notice(&mut self, notice: Notice, now: Instant, out: &mut Vec<Action>) {
+        self.notice_until = now.checked_add(self.config.message_for);
+        out.push(Action::Show(notice));
+    }
+
+    fn sign_out_if_signed_in(&mut self, why: &'static str, out: &mut Vec<Action>) {
+        if self.signed_in {
+            self.signed_in = false;
+            self.notice_until = None;
+            out.push(Action::Log(LogEvent::new("sign_out").with("why", why)));
+            out.push(Action::SignOut(self.own_logout_url()));
+        }
+    }
+
+    /// `<support origin>/logout`: used when the reader cannot (or did not properly) say it.
+    fn own_logout_url(&self) -> CheckedUrl {
+        self.config.support.logout_url().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,11 @@
+//! The hfjwt kiosk agent: runs on the kiosk PC between the reader's serial line and the kiosk
+//! browser.
+//!
+//! WIP
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod agent;
+pub mod line;
+pub mod log;
+pub mod origin;
