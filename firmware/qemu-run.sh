@@ -9,6 +9,12 @@
 # quits. QEMU keeps bytes typed for a UART that lost focus until it gets focus back, so switch
 # only after the firmware has answered the previous line.
 #
+# On a terminal (stdin is a tty) the console is made for people: the terminal keeps echoing
+# and editing what you type, Enter sends the line ended by CR (as a serial scanner does), a
+# line holding only Ctrl-A c / Ctrl-A x switches input / quits (each followed by Enter), a
+# banner names the line that has input, and the decoded defmt log is printed in whole lines
+# so that it never splits a UART line.
+#
 # Environment:
 #   HFJWT_QEMU_SERIALS  replaces the three default `-serial` options, e.g. for a test harness
 #                       "-serial unix:h.sock,server=on -serial null -serial unix:s.sock,server=on"
@@ -50,13 +56,49 @@ fi
 
 serials=${HFJWT_QEMU_SERIALS:--chardev stdio,id=con,mux=on -serial chardev:con -serial chardev:con -serial chardev:con}
 
+run_qemu() {
+    # shellcheck disable=SC2086 # $serials is a list of options
+    "$qemu" -cpu cortex-m3 -machine lm3s6965evb -nographic -monitor none \
+        -semihosting-config enable=on,target=native,chardev=defmt \
+        -chardev file,id=defmt,path="$defmt_out" \
+        $serials ${HFJWT_QEMU_ARGS:-} \
+        -kernel "$elf"
+}
+
+if [ -t 0 ] && [ -z "${HFJWT_QEMU_SERIALS:-}" ]; then
+    # People at a terminal. QEMU leaves the terminal alone when its stdio is a pipe, so the
+    # tty driver echoes and edits lines; this loop hands each finished line to QEMU.
+    ctrl_a=$(printf '\001')
+    echo "hfjwt kiosk on QEMU lm3s6965evb: typing goes to the SCANNER line. Ctrl-A c then Enter: next line (scanner -> host -> panel); Ctrl-A x then Enter (or Ctrl-D): quit." >&2
+    console() {
+        focus=scanner
+        while IFS= read -r line; do
+            case $line in
+            "${ctrl_a}c")
+                printf '%sc' "$ctrl_a"
+                case $focus in
+                scanner) focus=host hint='TIME <unix seconds>, HALT' ;;
+                host) focus=panel hint='PRESS home|tickets|kb' ;;
+                *) focus=scanner hint='a token' ;;
+                esac
+                echo "hfjwt: input now goes to the ${focus} line (${hint})" >&2
+                ;;
+            "${ctrl_a}x") break ;;
+            *) printf '%s\r' "$line" ;;
+            esac
+        done
+        printf '%sx' "$ctrl_a"
+    }
+    set +e
+    # sed -u writes each UART line whole, so the defmt lines on stderr fall between lines.
+    console | { run_qemu; echo $? >"$tmp/status"; } | sed -u 's/\r$//'
+    status=$(cat "$tmp/status" 2>/dev/null || echo 1)
+    set -e
+    exit "$status"
+fi
+
 set +e
-# shellcheck disable=SC2086 # $serials is a list of options
-"$qemu" -cpu cortex-m3 -machine lm3s6965evb -nographic -monitor none \
-    -semihosting-config enable=on,target=native,chardev=defmt \
-    -chardev file,id=defmt,path="$defmt_out" \
-    $serials ${HFJWT_QEMU_ARGS:-} \
-    -kernel "$elf"
+run_qemu
 status=$?
 set -e
 exit "$status"

@@ -4,10 +4,12 @@
 //! `src/main.rs` and the desktop twin (`hfjwt-sim kiosk`) feed it bytes. Nothing here names a
 //! board type.
 //!
-//! - [`kiosk`]: the [`Kiosk`](kiosk::Kiosk) application and its line protocol.
+//! - [`kiosk`]: the [`Kiosk`](kiosk::Kiosk) application: decisions and the I/O shell.
+//! - [`protocol`]: every serial line the kiosk reads or writes, as types (format and parse).
 //! - [`panel`]: buttons and LEDs as text lines, for boards without drivable GPIO.
 //! - [`config`]: the configuration baked in at build time (demo keys in the repository).
-//! - [`line`](mod@line): assembles serial bytes into lines; an overlong line is discarded whole.
+//! - [`line`](mod@line): assembles serial bytes into lines ended by CR, LF or CRLF; an overlong
+//!   line is discarded whole.
 //! - `sim` (feature `sim`, the only code that allocates): in-memory serial lines, pins and a
 //!   clock, to run the kiosk off the board (unit tests, the fuzzer, `hfjwt-sim kiosk`).
 
@@ -24,6 +26,7 @@ pub mod kiosk;
 pub mod line;
 mod log;
 pub mod panel;
+pub mod protocol;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
 

@@ -16,6 +16,7 @@ use embedded_io::{Read, ReadReady, Write};
 
 use crate::kiosk::{Button, Buttons, Led, Parts};
 use crate::line::LineBuffer;
+use crate::protocol::{HostErrorKind, PanelCommand, Reply};
 
 /// Longest panel line kept.
 pub const PANEL_LINE_LEN: usize = 32;
@@ -113,28 +114,36 @@ impl<U: Read + ReadReady + Write> Inner<U> {
             if self.uart.read(&mut byte).map_err(io)? == 0 {
                 break;
             }
-            let pressed = match self.line.push(byte[0]) {
+            let command = match self.line.push(byte[0]) {
                 None => continue,
-                Some(Ok(line)) => line
-                    .strip_prefix(b"PRESS ")
-                    .and_then(|name| core::str::from_utf8(name).ok())
-                    .and_then(Button::from_name),
-                Some(Err(_)) => None,
+                Some(Ok(line)) => PanelCommand::parse(line),
+                Some(Err(_)) => Err(HostErrorKind::UnknownPanelLine),
             };
-            match pressed {
-                Some(b) => {
+            match command {
+                Ok(PanelCommand::Press(b)) => {
                     if let Some(slot) = self.latched.get_mut(b as usize) {
                         *slot = true;
                     }
                 }
-                None => {
+                Err(kind) => {
+                    let reply: Reply<'_, &str> = Reply::Error {
+                        kind,
+                        message: "expected PRESS home|tickets|kb",
+                    };
                     self.uart
-                        .write_all(b"ERROR unknown_panel_line expected PRESS home|tickets|kb\n")
-                        .map_err(io)?;
+                        .write_fmt(format_args!("{reply}\n"))
+                        .map_err(fmt_err)?;
                 }
             }
         }
         Ok(())
+    }
+}
+
+fn fmt_err<E: embedded_io::Error>(e: embedded_io::WriteFmtError<E>) -> PanelError {
+    match e {
+        embedded_io::WriteFmtError::Other(e) => PanelError::Io(e.kind()),
+        _ => PanelError::Io(embedded_io::ErrorKind::Other),
     }
 }
 
@@ -153,10 +162,11 @@ impl<U: Read + ReadReady + Write> PanelLed<'_, U> {
         let led = self.led;
         self.panel.with(|inner| {
             let io = |e: U::Error| PanelError::Io(embedded_io::Error::kind(&e));
-            let state: &[u8] = if on { b" on\n" } else { b" off\n" };
-            inner.uart.write_all(b"LED ").map_err(io)?;
-            inner.uart.write_all(led.name().as_bytes()).map_err(io)?;
-            inner.uart.write_all(state).map_err(io)?;
+            let reply: Reply<'_> = Reply::Led { led, on };
+            inner
+                .uart
+                .write_fmt(format_args!("{reply}\n"))
+                .map_err(fmt_err)?;
             inner.uart.flush().map_err(io)
         })
     }

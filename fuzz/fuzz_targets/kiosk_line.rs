@@ -39,8 +39,10 @@ use hfjwt::{
 };
 use hfjwt_firmware::config::{self, SETTINGS};
 use hfjwt_firmware::kiosk::{
-    Button, CounterJti, Event, HOST_LINE_LEN, Kiosk, MAX_TOKEN_LEN, Poll, REPLAY_CAPACITY,
+    Button, CounterJti, Event, HOST_LINE_LEN, Kiosk, LATEST_TIME, MAX_TOKEN_LEN, Poll,
+    REPLAY_CAPACITY,
 };
+use hfjwt_firmware::protocol::Reply;
 use hfjwt_firmware::sim::{MemoryBoard, MemoryKiosk};
 use libfuzzer_sys::fuzz_target;
 
@@ -58,11 +60,12 @@ const NAMES: [&str; 4] = ["Jo", "Jos\u{e9} \u{1f600}", "\"q\\\u{1}", ""];
 const KIOSK_TOML: &str = include_str!("../../firmware/kiosk.toml");
 
 /// Splits a byte stream into lines the way the protocol defines them (independently of
-/// `firmware/src/line.rs`): `\n` ends a line, one `\r` before it is dropped, and a line longer
+/// `firmware/src/line.rs`): CR, LF and CRLF each end a line (CRLF once), and a line longer
 /// than `cap` is reported by its length only.
 struct Splitter {
     cap: usize,
     cur: Vec<u8>,
+    after_cr: bool,
     done: VecDeque<Result<Vec<u8>, usize>>,
 }
 
@@ -71,16 +74,19 @@ impl Splitter {
         Splitter {
             cap,
             cur: Vec::new(),
+            after_cr: false,
             done: VecDeque::new(),
         }
     }
     fn feed(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            if b == b'\n' {
-                let mut line = std::mem::take(&mut self.cur);
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
+            let crlf = b == b'\n' && self.after_cr;
+            self.after_cr = b == b'\r';
+            if crlf {
+                continue;
+            }
+            if b == b'\n' || b == b'\r' {
+                let line = std::mem::take(&mut self.cur);
                 self.done.push_back(if line.len() > self.cap {
                     Err(line.len())
                 } else {
@@ -293,7 +299,8 @@ impl Harness {
                     let last = out.pop().expect("a handled line without a reply");
                     self.on_event(ev, &last, &mut out);
                     assert!(out.is_empty(), "extra lines {out:?} before {last:?}");
-                    assert!(hfjwt_firmware::kiosk::ends_reply(&last), "{last:?}");
+                    let reply = Reply::parse(&last).unwrap_or_else(|_| panic!("{last:?}"));
+                    assert!(reply.ends_reply(), "{last:?}");
                     self.check_pins();
                 }
             }
@@ -346,7 +353,7 @@ impl Harness {
                             assert_eq!(
                                 last,
                                 format!(
-                                    "ERROR too_large host line of {len} bytes is longer than {HOST_LINE_LEN}"
+                                    "ERROR too_large line of {len} bytes is longer than {HOST_LINE_LEN}"
                                 )
                             );
                         }
@@ -663,11 +670,15 @@ fn return_to(b: Button) -> ReturnTo<'static> {
 }
 
 /// `TIME` argument: 1 to 19 decimal digits that fit a u64 (firmware/README.md).
+/// Plausible unix seconds: decimal digits, from the firmware's build time up to 2100.
 fn parse_time(d: &[u8]) -> Option<u64> {
-    if d.is_empty() || d.len() > 19 || !d.iter().all(u8::is_ascii_digit) {
+    if d.is_empty() || d.len() > 20 || !d.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(d).ok()?.parse().ok()
+    let unix: u64 = std::str::from_utf8(d).ok()?.parse().ok()?;
+    (SETTINGS.earliest_time..LATEST_TIME)
+        .contains(&unix)
+        .then_some(unix)
 }
 
 /// A leading `-` and decimal digits, saturating; anything else ends the number.

@@ -229,7 +229,8 @@ impl Link for DeskLink<'_, '_> {
             Channel::Panel => &self.io.panel,
             Channel::Scanner => &self.io.scanner,
         };
-        to.push_line(&step.line);
+        to.push(&step.line);
+        to.push(step.ending.bytes());
         self.settle()
     }
 }

@@ -303,7 +303,7 @@ impl Link for QemuLink {
             self.focus = (self.focus + 1) % 3;
         }
         let mut bytes = step.line.clone();
-        bytes.push(b'\n');
+        bytes.extend_from_slice(step.ending.bytes());
         let sent = Instant::now();
         self.write(&bytes)?;
         let reply = self.reply(&format!(

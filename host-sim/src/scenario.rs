@@ -12,6 +12,7 @@
 //! | `scan oversize N` | scanner: N bytes of `A` |
 //! | `host TEXT` / `panel TEXT` | that line as is |
 //! | `expect TEXT` | nothing; a line of the previous step's reply must contain TEXT |
+//! | `ending lf\|cr\|crlf` | nothing; the lines of the following steps end this way (default `lf`) |
 //!
 //! The clock starts at `--now` (default: the wall clock), so no token is ever stored stale,
 //! and a `HALT` step is added at the end. [`run`] drives any [`Link`] (the desktop twin or
@@ -21,7 +22,8 @@
 use std::path::Path;
 
 use hfjwt::{Grant, Key, mint};
-use hfjwt_firmware::kiosk::{Button, ends_reply};
+use hfjwt_firmware::kiosk::Button;
+use hfjwt_firmware::protocol::{HostCommand, PanelCommand, Reply};
 
 use crate::failure::Failure;
 
@@ -47,13 +49,37 @@ impl Channel {
     }
 }
 
+/// How a sent line ends: serial scanners end a scan with CR by default, some with CRLF or LF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `\n`.
+    Lf,
+    /// `\r`.
+    Cr,
+    /// `\r\n`.
+    CrLf,
+}
+
+impl Ending {
+    /// The bytes.
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            Ending::Lf => b"\n",
+            Ending::Cr => b"\r",
+            Ending::CrLf => b"\r\n",
+        }
+    }
+}
+
 /// One line to send.
 #[derive(Clone, Debug)]
 pub struct Step {
     /// Where it goes.
     pub channel: Channel,
-    /// The bytes, without the newline.
+    /// The bytes, without the line ending.
     pub line: Vec<u8>,
+    /// The line ending to send after it.
+    pub ending: Ending,
     /// How the transcript shows it (an oversize line is abbreviated).
     pub display: String,
     /// Texts that some line of the reply must contain.
@@ -79,6 +105,7 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
         .map_err(|e| (0, format!("portal key of the kiosk config: {e}")))?;
     let wrong = Key::new(WRONG_KEY).map_err(|e| (0, e.to_string()))?;
     let mut clock = start;
+    let mut ending = Ending::Lf;
     let mut steps: Vec<Step> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
@@ -91,6 +118,7 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
         let step = |channel, bytes: Vec<u8>, display: String| Step {
             channel,
             line: bytes,
+            ending,
             display,
             expect: Vec::new(),
             source_line: n,
@@ -104,13 +132,13 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
                 } else {
                     number(rest).map_err(|m| (n, m))?
                 };
-                let l = format!("TIME {clock}");
+                let l = HostCommand::Time { unix: clock }.to_string();
                 step(Channel::Host, l.clone().into_bytes(), l)
             }
             "press" => {
-                Button::from_name(rest)
+                let button = Button::from_name(rest)
                     .ok_or((n, format!("unknown button `{rest}` (home, tickets, kb)")))?;
-                let l = format!("PRESS {rest}");
+                let l = PanelCommand::Press(button).to_string();
                 step(Channel::Panel, l.clone().into_bytes(), l)
             }
             "scan" => {
@@ -131,6 +159,15 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
             }
             "host" => step(Channel::Host, rest.as_bytes().to_vec(), rest.to_string()),
             "panel" => step(Channel::Panel, rest.as_bytes().to_vec(), rest.to_string()),
+            "ending" => {
+                ending = match rest {
+                    "lf" => Ending::Lf,
+                    "cr" => Ending::Cr,
+                    "crlf" => Ending::CrLf,
+                    _ => return Err((n, format!("unknown ending `{rest}` (lf, cr, crlf)"))),
+                };
+                continue;
+            }
             "expect" => {
                 let last = steps
                     .last_mut()
@@ -148,8 +185,9 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
     }
     steps.push(Step {
         channel: Channel::Host,
-        line: b"HALT".to_vec(),
-        display: "HALT".to_string(),
+        line: HostCommand::Halt.to_string().into_bytes(),
+        ending,
+        display: HostCommand::Halt.to_string(),
         expect: vec!["BYE".to_string()],
         source_line: 0,
     });
@@ -208,7 +246,7 @@ pub trait Link {
     /// The lines the kiosk writes at boot, up to and including `READY`.
     fn boot(&mut self) -> Result<Vec<String>, Failure>;
     /// Sends `step` and returns the kiosk's lines up to and including the end of its reply
-    /// (see [`ends_reply`]).
+    /// (see [`Reply::ends_reply`]).
     fn send(&mut self, step: &Step) -> Result<Vec<String>, Failure>;
 }
 
@@ -244,9 +282,10 @@ pub fn run(steps: &[Step], link: &mut dyn Link) -> Result<Transcript, Failure> {
     Ok(t)
 }
 
-/// Whether `line` ends a reply (re-exported for the links).
+/// Whether `line` ends a reply. A line that is not the protocol's (e.g. a garbled one) does
+/// not: the driver keeps waiting and its timeout reports what came.
 pub fn is_reply_end(line: &str) -> bool {
-    ends_reply(line)
+    Reply::parse(line).is_ok_and(|r| r.ends_reply())
 }
 
 /// Prints the transcript on stdout and unmet expectations on stderr; the exit outcome.
@@ -293,6 +332,21 @@ mod tests {
         let mut scratch = [0u8; 512];
         let c = v.verify(tok, 1_000, &mut scratch).unwrap();
         assert_eq!((c.iat, c.jti), (995, "x"));
+    }
+
+    #[test]
+    fn endings_apply_to_the_steps_after_them() {
+        let steps = parse(
+            "time +0\nending cr\nscan raw x\nending crlf\npress kb\n",
+            1_000,
+        )
+        .unwrap();
+        let endings: Vec<Ending> = steps.iter().map(|s| s.ending).collect();
+        assert_eq!(
+            endings,
+            [Ending::Lf, Ending::Cr, Ending::CrLf, Ending::CrLf]
+        );
+        assert_eq!(parse("ending lfcr\n", 0).unwrap_err().0, 1);
     }
 
     #[test]
