@@ -18,6 +18,65 @@ pub struct Claims<'a> {
     pub exp: Option<u64>,
     /// Not-before, unix seconds, if present (a fractional value is rounded up).
     pub nbf: Option<u64>,
+    /// The audience the token is meant for, if it names one (`aud`: a string, or an array
+    /// of strings; `""` and `[]` count as absent, as in PyJWT).
+    pub aud: Option<Audience<'a>>,
+}
+
+/// The `aud` claim of a verified token: one audience, or a JSON array of them.
+///
+/// ```
+/// use hfjwt::{mint, Grant, Key, Policy, Verifier};
+/// let key = Key::new(b"0123456789abcdefghijklmnopqrstuv")?;
+/// let mut buf = [0u8; 512];
+/// let grant = Grant::new("jo@acme.com", 1_700_000_000, "j1").with_audience("kiosk-a");
+/// let token = mint(&key, &grant, &mut buf)?;
+/// let mut v: Verifier = Verifier::new(key).with_policy(Policy::new().audience("kiosk-a")?);
+/// let mut scratch = [0u8; 512];
+/// let aud = v.verify(token, 1_700_000_001, &mut scratch)?.aud.unwrap();
+/// assert!(aud.contains("kiosk-a") && !aud.contains("kiosk-b"));
+/// assert_eq!(aud.as_single(), Some("kiosk-a"));
+/// # Ok::<(), hfjwt::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Audience<'a>(
+    /// One `&str`, to keep [`Claims`] (and every `Result` carrying it) small: either `"`
+    /// followed by the unescaped audience (the opening quote still precedes the string's
+    /// in-place unescaped text in the scratch buffer), or a JSON array as in the token,
+    /// checked to hold one or more strings and nothing else (they may still hold escapes).
+    &'a str,
+);
+
+impl<'a> Audience<'a> {
+    /// `quoted`: a `"` followed by the unescaped audience.
+    pub(crate) const fn one(quoted: &'a str) -> Self {
+        Audience(quoted)
+    }
+
+    /// `array_json`: a checked JSON array of strings.
+    pub(crate) const fn many(array_json: &'a str) -> Self {
+        Audience(array_json)
+    }
+
+    /// Whether the claim names `audience` (exact, case-sensitive comparison after JSON
+    /// unescaping, as RFC 7519 §4.1.3 says).
+    pub fn contains(&self, audience: &str) -> bool {
+        match self.as_single() {
+            Some(s) => s == audience,
+            None => crate::json::string_array_contains(self.0.as_bytes(), audience.as_bytes()),
+        }
+    }
+
+    /// The audience when the claim is a single string, `None` for an array.
+    pub fn as_single(&self) -> Option<&'a str> {
+        self.0.strip_prefix('"')
+    }
+
+    /// The claim's JSON text when it is an array (e.g. `["kiosk-a","kiosk-b"]`, escapes
+    /// kept), `None` for a single string.
+    pub fn array_json(&self) -> Option<&'a str> {
+        self.0.starts_with('[').then_some(self.0)
+    }
 }
 
 #[cfg(feature = "defmt")]

@@ -36,11 +36,17 @@ pub enum ErrorKind {
     WeakKey,
     /// A caller-supplied buffer (token, scratch or URL) is too small for the output.
     BufferTooSmall,
+    /// The token's `aud` does not name the verifier's audience, or the token carries an `aud`
+    /// while the verifier expects none (RFC 7519 §4.1.3; PyJWT refuses it the same way).
+    WrongAudience,
+    /// A shared replay store (e.g. Redis) could not be reached or did not answer in time; the
+    /// token was refused without being recorded (fail closed).
+    ReplayStoreUnavailable,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::TooLarge,
         ErrorKind::Malformed,
         ErrorKind::UnsupportedAlgorithm,
@@ -54,6 +60,8 @@ impl ErrorKind {
         ErrorKind::DomainNotAllowed,
         ErrorKind::WeakKey,
         ErrorKind::BufferTooSmall,
+        ErrorKind::WrongAudience,
+        ErrorKind::ReplayStoreUnavailable,
     ];
 
     /// The stable snake_case name, e.g. `"bad_signature"`.
@@ -72,6 +80,8 @@ impl ErrorKind {
             ErrorKind::DomainNotAllowed => "domain_not_allowed",
             ErrorKind::WeakKey => "weak_key",
             ErrorKind::BufferTooSmall => "buffer_too_small",
+            ErrorKind::WrongAudience => "wrong_audience",
+            ErrorKind::ReplayStoreUnavailable => "replay_store_unavailable",
         }
     }
 
@@ -96,6 +106,8 @@ impl ErrorKind {
             ErrorKind::DomainNotAllowed => "email domain not allowed",
             ErrorKind::WeakKey => "weak key",
             ErrorKind::BufferTooSmall => "buffer too small",
+            ErrorKind::WrongAudience => "wrong audience",
+            ErrorKind::ReplayStoreUnavailable => "replay store unavailable",
         }
     }
 }
@@ -117,7 +129,10 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) const fn new(kind: ErrorKind, detail: &'static str) -> Self {
+    /// An error of `kind` with a static `detail`. For [`ReplayStore`](crate::ReplayStore)
+    /// implementations outside this crate (e.g. a shared store reporting
+    /// [`ErrorKind::ReplayStoreUnavailable`]); the core's own errors are built inside it.
+    pub const fn new(kind: ErrorKind, detail: &'static str) -> Self {
         Error { kind, detail }
     }
 

@@ -58,8 +58,8 @@ pub(crate) enum Value {
     Str(JsonStr),
     /// The span of a number literal (grammar already checked).
     Num(usize, usize),
-    /// `null`, a boolean, an object or an array.
-    Other,
+    /// `null`, a boolean, an object or an array, with its span.
+    Other(usize, usize),
 }
 
 pub(crate) struct Reader<'a> {
@@ -186,6 +186,7 @@ impl<'a> Reader<'a> {
             Some(b'-' | b'0'..=b'9') => return self.number().map(|(s, e)| Value::Num(s, e)),
             _ => {}
         }
+        let start = self.pos;
         // Bit i of `stack` is 1 when nesting level i is an object, 0 for an array.
         let mut stack: u64 = 0;
         let mut depth: u32 = 0;
@@ -228,7 +229,7 @@ impl<'a> Reader<'a> {
             // After a complete value: close containers or move to the next element.
             loop {
                 if depth == 0 {
-                    return Ok(Value::Other);
+                    return Ok(Value::Other(start, self.pos));
                 }
                 self.ws();
                 let in_object = stack & 1 == 1;
@@ -302,6 +303,43 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads a whole document that must be an array of strings, calling `f` with each
+    /// string; returns how many there were.
+    pub(crate) fn string_array(
+        &mut self,
+        mut f: impl FnMut(&Self, JsonStr),
+    ) -> Result<usize, Error> {
+        let mut n = 0;
+        self.ws();
+        self.consume(b'[')?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                let s = self.string()?;
+                f(self, s);
+                n += 1;
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.syntax),
+                }
+            }
+        }
+        self.ws();
+        if self.pos == self.b.len() {
+            Ok(n)
+        } else {
+            Err(self.syntax)
+        }
+    }
+
     /// The raw bytes of `s` when it has no escapes (then they are its value).
     pub(crate) fn plain(&self, s: JsonStr) -> Option<&'a [u8]> {
         if s.escaped {
@@ -315,6 +353,16 @@ impl<'a> Reader<'a> {
     pub(crate) fn str_is(&self, s: JsonStr, lit: &[u8]) -> bool {
         str_eq(self.b, s, lit)
     }
+}
+
+/// Whether the JSON array of strings `array` (already checked) has an element equal to `lit`
+/// once unescaped; `false` if `array` is not such an array.
+pub(crate) fn string_array_contains(array: &[u8], lit: &[u8]) -> bool {
+    const ANY: Error = Error::new(crate::error::ErrorKind::Malformed, "");
+    let mut found = false;
+    let ok =
+        Reader::new(array, ANY).and_then(|mut r| r.string_array(|r, s| found |= r.str_is(s, lit)));
+    ok.is_ok() && found
 }
 
 /// Whether `c` ends a run of plain string bytes: a quote, a backslash or a control character.

@@ -52,8 +52,12 @@
 //! duplicate header parameter is `malformed`) → HMAC-SHA256 in constant time
 //! (`bad_signature`) → claims (`missing_claim`, `invalid_claim`; duplicate names refused,
 //! unknown claims ignored, `\u` escapes decoded) → time window (`issued_in_future`,
-//! `expired`) → email-domain allow-list (`domain_not_allowed`) → replay (`replayed`,
-//! `replay_cache_full`). Only a token that passed everything else is recorded as used.
+//! `expired`) → audience (`wrong_audience`, or `missing_claim` when [`Policy::audience`] is
+//! set and the token has no `aud`; a token with `aud` is refused unless the policy sets an
+//! audience or [`Policy::ignore_audience`]) → email-domain allow-list (`domain_not_allowed`)
+//! → replay (`replayed`, `replay_cache_full`, or `replay_store_unavailable` from a shared
+//! store that could not be reached). Only a token that passed everything else is recorded
+//! as used.
 //!
 //! ## Memory
 //! [`Key`]: 144 bytes. [`ReplayCache<N>`]: `32 × N + 24` bytes on 32-bit targets (`+ 32` on
@@ -84,7 +88,7 @@ mod url;
 mod verify;
 
 pub use claims::{
-    AnyDomain, Claims, DomainAllowList, domain_matches, email_domain, is_valid_email,
+    AnyDomain, Audience, Claims, DomainAllowList, domain_matches, email_domain, is_valid_email,
 };
 pub use error::{Error, ErrorKind};
 pub use key::{Key, MIN_KEY_LEN};
@@ -93,7 +97,7 @@ pub use mint::{Grant, HEADER_B64, mint, token_len};
 pub use replay::HeapReplayCache;
 pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
 pub use url::{ReturnTo, Site, check_remote_url, login_url, logout_url};
-pub use verify::{MAX_HEADER_LEN, Policy, Rejection, Verifier, scratch_len};
+pub use verify::{MAX_AUDIENCE_LEN, MAX_HEADER_LEN, Policy, Rejection, Verifier, scratch_len};
 
 #[cfg(fuzzing)]
 #[doc(hidden)]

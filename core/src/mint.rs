@@ -21,6 +21,9 @@ pub struct Grant<'a> {
     pub iat: u64,
     /// A unique id; HappyFox never accepts the same `jti` twice.
     pub jti: &'a str,
+    /// The audience the token is meant for (`aud`), e.g. the `device_id` of the one kiosk
+    /// that may accept it. HappyFox itself takes no `aud`: leave it out for HappyFox tokens.
+    pub aud: Option<&'a str>,
 }
 
 impl<'a> Grant<'a> {
@@ -31,12 +34,20 @@ impl<'a> Grant<'a> {
             email,
             iat,
             jti,
+            aud: None,
         }
     }
 
     /// The same grant with a display name.
     pub const fn with_name(mut self, name: &'a str) -> Self {
         self.name = Some(name);
+        self
+    }
+
+    /// The same grant bound to one audience: the token carries `"aud": audience`, and only a
+    /// verifier whose [`Policy::audience`](crate::Policy::audience) is `audience` accepts it.
+    pub const fn with_audience(mut self, audience: &'a str) -> Self {
+        self.aud = Some(audience);
         self
     }
 }
@@ -50,11 +61,11 @@ pub fn token_len(grant: &Grant<'_>) -> usize {
 /// Mints an HS256 token for `grant` into `out` and returns it as a `&str` borrowed from `out`.
 ///
 /// The header is exactly `{"alg":"HS256","typ":"JWT"}`; the claims are, in this order,
-/// `name` (when given), `email`, `iat`, `jti`, as compact JSON with non-ASCII characters kept
+/// `name` (when given), `email`, `iat`, `jti`, `aud` (when given), as compact JSON with non-ASCII characters kept
 /// as UTF-8 and `"`, `\` and control characters escaped.
 ///
-/// Errors: [`ErrorKind::InvalidClaim`] when the email is not an address or the `jti` is
-/// empty (HappyFox would refuse them); [`ErrorKind::BufferTooSmall`] when `out` is shorter
+/// Errors: [`ErrorKind::InvalidClaim`] when the email is not an address, the `jti` is
+/// empty (HappyFox would refuse them) or the audience is empty (it would count as absent); [`ErrorKind::BufferTooSmall`] when `out` is shorter
 /// than [`token_len`].
 ///
 /// ```
@@ -98,7 +109,8 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     core::str::from_utf8(out.get(..total).ok_or(small)?).map_err(|_| small)
 }
 
-/// The claims HappyFox would refuse: an email that is not an address, an empty `jti`.
+/// The claims HappyFox would refuse: an email that is not an address, an empty `jti`; and
+/// an empty `aud`, which verifiers treat as no audience.
 fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
     if !is_valid_email(grant.email) {
         return Err(Error::new(
@@ -108,6 +120,9 @@ fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
     }
     if grant.jti.is_empty() {
         return Err(Error::new(ErrorKind::InvalidClaim, "jti is empty"));
+    }
+    if grant.aud.is_some_and(str::is_empty) {
+        return Err(Error::new(ErrorKind::InvalidClaim, "aud is empty"));
     }
     Ok(())
 }
@@ -276,6 +291,10 @@ fn write_claims(g: &Grant<'_>, w: &mut impl Sink) -> Option<()> {
     w.put(u64_decimal(g.iat, &mut digits))?;
     w.put(b",\"jti\":")?;
     write_string(g.jti, w)?;
+    if let Some(aud) = g.aud {
+        w.put(b",\"aud\":")?;
+        write_string(aud, w)?;
+    }
     w.put(b"}")
 }
 

@@ -13,16 +13,17 @@
 //! and nested values, and returns precise spans for in-place unescaping. That generality cost
 //! more than the HMAC itself on a HappyFox token (docs/measurements.md).
 
-use crate::claims::{Claims, is_valid_email};
+use crate::claims::{Audience, Claims, is_valid_email};
 use crate::error::{Error, ErrorKind};
 use crate::json::{self, JsonStr, Reader, Value};
 
 /// A claim's value as found: a string's span (already unescaped), a number literal's span,
-/// or some other JSON value.
+/// an array's span (only the general reader finds arrays), or some other JSON value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Raw {
     Str(usize, usize),
     Num(usize, usize),
+    Array(usize, usize),
     Other,
 }
 
@@ -35,6 +36,7 @@ struct Found {
     jti: Option<Raw>,
     exp: Option<Raw>,
     nbf: Option<Raw>,
+    aud: Option<Raw>,
 }
 
 impl Found {
@@ -47,6 +49,7 @@ impl Found {
             &mut self.jti,
             &mut self.exp,
             &mut self.nbf,
+            &mut self.aud,
         ] {
             if let Some(Raw::Str(start, end)) = *slot {
                 // Most strings of an escaped payload have no escape of their own.
@@ -74,13 +77,14 @@ impl Found {
             b"name" => &mut self.name,
             b"exp" => &mut self.exp,
             b"nbf" => &mut self.nbf,
+            b"aud" => &mut self.aud,
             _ => return None,
         })
     }
 }
 
 /// The claim names [`Found`] keeps, for matching escaped spellings.
-const CLAIM_NAMES: [&[u8]; 6] = [b"iat", b"jti", b"email", b"name", b"exp", b"nbf"];
+const CLAIM_NAMES: [&[u8]; 7] = [b"iat", b"jti", b"email", b"name", b"exp", b"nbf", b"aud"];
 
 pub(crate) const CLAIMS_JSON: Error = err(ErrorKind::Malformed, "claims are not a JSON object");
 
@@ -119,10 +123,11 @@ fn utf8_span<'b>(b: &'b [u8]) -> impl Fn(usize, usize) -> Option<&'b str> {
 
 /// The compact reader: `{"k":v,...}` with no whitespace, every key one of the claims hfjwt
 /// reads (unescaped) and at most once, every value a string without control characters or an
-/// integer literal. Escapes in values are checked exactly as the general reader checks them
-/// (PyJWT escapes every non-ASCII character); the flag says whether any string has one, and
-/// then the strings' spans are still raw. `None` for anything else (the general reader
-/// decides those). UTF-8 inside the strings is left to the caller.
+/// integer literal (so an `aud` array sends the payload to the general reader). Escapes in
+/// values are checked exactly as the general reader checks them (PyJWT escapes every
+/// non-ASCII character); the flag says whether any string has one, and then the strings'
+/// spans are still raw. `None` for anything else (the general reader decides those). UTF-8
+/// inside the strings is left to the caller.
 fn compact(b: &[u8]) -> Option<(Found, bool)> {
     let mut found = Found::default();
     let mut escaped = false;
@@ -191,7 +196,7 @@ fn compact(b: &[u8]) -> Option<(Found, bool)> {
 /// strings unescaped in place.
 fn general(payload: &mut [u8]) -> Result<Found, Error> {
     let mut reader = Reader::new(payload, CLAIMS_JSON)?;
-    let mut spans = [None::<Value>; 6];
+    let mut spans = [None::<Value>; CLAIM_NAMES.len()];
     let duplicate = reader.object(|r, key| {
         let value = r.value()?;
         // Escaped names compare unescaped.
@@ -221,7 +226,8 @@ fn general(payload: &mut [u8]) -> Result<Found, Error> {
                 Raw::Str(start, end)
             }
             Some(Value::Num(s, e)) => Raw::Num(s, e),
-            Some(Value::Other) => Raw::Other,
+            Some(Value::Other(s, e)) if payload.get(s) == Some(&b'[') => Raw::Array(s, e),
+            Some(Value::Other(..)) => Raw::Other,
         };
         if let Some(slot) = found.slot(name) {
             *slot = Some(raw);
@@ -287,6 +293,23 @@ fn finish<'s>(
         None => None,
         v => Some(string(v, NAME_INVALID, NAME_INVALID)?),
     };
+    let aud = match found.aud {
+        None => None,
+        // The opening quote comes along (it is still in place before the unescaped text):
+        // that is how `Audience` tells one audience from an array in a single `&str`.
+        Some(Raw::Str(s, e)) => {
+            let quoted = text(s.saturating_sub(1), e)
+                .filter(|t| t.starts_with('"'))
+                .ok_or(CLAIMS_JSON)?;
+            (quoted.len() > 1).then_some(Audience::one(quoted))
+        }
+        Some(Raw::Array(s, e)) => {
+            let array = text(s, e).ok_or(CLAIMS_JSON)?;
+            let n = Reader::new(array.as_bytes(), AUD_INVALID)?.string_array(|_, _| ())?;
+            (n > 0).then_some(Audience::many(array))
+        }
+        Some(_) => return Err(AUD_INVALID),
+    };
     if jti.is_empty() {
         return Err(err(ErrorKind::InvalidClaim, "jti is empty"));
     }
@@ -300,12 +323,17 @@ fn finish<'s>(
         jti,
         exp,
         nbf,
+        aud,
     })
 }
 
 const IAT_INVALID: Error = err(ErrorKind::InvalidClaim, "iat is not a non-negative integer");
 const EMAIL_INVALID: Error = err(ErrorKind::InvalidClaim, "email is not a valid address");
 const NAME_INVALID: Error = err(ErrorKind::InvalidClaim, "name is not a string");
+const AUD_INVALID: Error = err(
+    ErrorKind::InvalidClaim,
+    "aud is not a string or an array of strings",
+);
 
 /// For the `readers` fuzz target (built with `--cfg fuzzing` only): whether [`read`] and the
 /// general reader alone return the same claims or the same error for `payload`, with email
@@ -372,6 +400,9 @@ mod tests {
             &br#"{"name":"John Doe","email":"john.doe@example-customer.com","iat":1717740457,"jti":"2c65fe8c"}"#[..],
             br#"{"iat":0,"jti":"x","email":"a@b.co"}"#,
             br#"{"iat":1,"jti":"","email":"a@b.co","exp":2,"nbf":3}"#,
+            br#"{"iat":1,"jti":"x","email":"a@b.co","aud":"kiosk-a"}"#,
+            br#"{"iat":1,"jti":"x","email":"a@b.co","aud":"k\u0069osk"}"#,
+            br#"{"iat":1,"jti":"x","email":"a@b.co","aud":7}"#,
             "{\"iat\":1,\"jti\":\"\u{e9}\",\"email\":\"a@b.co\",\"name\":\"Jos\u{e9}\"}".as_bytes(),
             // PyJWT's ensure_ascii output, and every escape JSON has.
             br#"{"name":"Jos\u00e9 \ud83d\ude00","email":"a@b.co","iat":1,"jti":"j\"1\\\/\b\f\n\r\t"}"#,
@@ -382,6 +413,8 @@ mod tests {
         for p in [
             &br#"{"iat":1,"jti":"x","email":"a@b.co","sub":"y"}"#[..], // an unknown claim
             br#"{"iat":1,"iat":2}"#,
+            br#"{"iat":1,"jti":"x","email":"a@b.co","aud":["kiosk-a"]}"#, // arrays: general
+            br#"{"iat":1,"jti":"x","email":"a@b.co","aud":null}"#,
             br#"{"iat":01}"#,
             br#"{"iat":1.0}"#,
             br#"{"iat":-1}"#,
@@ -427,6 +460,7 @@ b"}"#,
                 b"\"name\"",
                 b"\"exp\"",
                 b"\"nbf\"",
+                b"\"aud\"",
                 b"\"sub\"",
                 b"\"\\u0069at\"",
                 b"\"a@b.co\"",
@@ -445,6 +479,8 @@ b"}"#,
                 b"true",
                 b"null",
                 b"[1,{}]",
+                b"[\"x\",\"a@b.co\"]",
+                b"[]",
                 b"{\"k\":1}",
             ]
             .to_vec(),
@@ -454,7 +490,7 @@ b"}"#,
     /// A member `"key":value` from the same pools.
     fn member() -> impl Strategy<Value = Vec<u8>> {
         let key = prop::sample::select(std::vec![
-            "iat", "jti", "email", "name", "exp", "nbf", "sub"
+            "iat", "jti", "email", "name", "exp", "nbf", "aud", "sub"
         ]);
         let value = prop::sample::select(std::vec![
             "0",
@@ -470,6 +506,9 @@ b"}"#,
             "\"Jos\u{e9}\"",
             "null",
             "[]",
+            "[\"x\"]",
+            "[\"x\", \"k\\u002da\"]",
+            "[\"x\",2]",
             "{}",
             "true",
         ]);

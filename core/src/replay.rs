@@ -43,11 +43,16 @@ pub struct ReplayEntry {
 /// reboots can implement this trait over persistent storage.
 pub trait ReplayStore {
     /// Records that a token with this `jti`, which passes the time window until `live_until`
-    /// (inclusive), was accepted at `now`.
+    /// (inclusive), was accepted at `now`. Both are unix seconds on the verifier's clock;
+    /// `live_until` is `iat + max_age + leeway` ([`Policy::window`](crate::Policy::window)),
+    /// so the token can no longer pass from second `live_until + 1` on.
     ///
     /// Fails with [`ErrorKind::Replayed`] when the `jti` is remembered as live, or when
     /// `live_until` is at or before the store's memory floor (see [`forget_through`]); with
-    /// [`ErrorKind::ReplayCacheFull`] when there is no room without forgetting a live entry.
+    /// [`ErrorKind::ReplayCacheFull`] when there is no room without forgetting a live entry;
+    /// a shared store that cannot be reached fails with
+    /// [`ErrorKind::ReplayStoreUnavailable`]. On any error the verifier refuses the token:
+    /// a token is never accepted unrecorded.
     ///
     /// [`forget_through`]: ReplayStore::forget_through
     fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error>;

@@ -18,12 +18,21 @@ pub const fn scratch_len(token_len: usize) -> usize {
     token_len / 4 * 3 + 2
 }
 
+/// The longest audience a [`Policy`] holds, in bytes (it is stored inline: no allocation).
+pub const MAX_AUDIENCE_LEN: usize = 128;
+
 /// Numbers a [`Verifier`] judges tokens by. Defaults are HappyFox's: tokens live 120 s,
-/// no clock leeway, tokens up to 4096 bytes, `email` required.
+/// no clock leeway, tokens up to 4096 bytes, `email` required, no audience (a token that
+/// carries `aud` is refused).
 ///
 /// ```
 /// let policy = hfjwt::Policy::new().max_age(300).leeway(5);
 /// assert_eq!(policy.window(), 305);
+///
+/// // A kiosk accepts only codes minted for it.
+/// let kiosk = hfjwt::Policy::new().audience("kiosk-lobby-1")?;
+/// assert_eq!(kiosk.get_audience(), Some("kiosk-lobby-1"));
+/// # Ok::<(), hfjwt::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -32,17 +41,104 @@ pub struct Policy {
     leeway: u64,
     max_token_len: usize,
     require_email: bool,
+    audience: AudienceRule,
+}
+
+/// What a [`Policy`] does with the `aud` claim.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AudienceRule {
+    /// No audience configured: a token carrying `aud` is refused (as PyJWT does).
+    RefuseAny,
+    /// The caller opted out: `aud` is not judged (its type still is, with the other claims).
+    Ignore,
+    /// `aud` must name this audience: the first `len` bytes of `bytes` (UTF-8, not empty).
+    Require {
+        bytes: [u8; MAX_AUDIENCE_LEN],
+        len: u8,
+    },
+}
+
+impl AudienceRule {
+    fn required(&self) -> Option<&str> {
+        match self {
+            AudienceRule::Require { bytes, len } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| core::str::from_utf8(b).ok()),
+            _ => None,
+        }
+    }
+}
+
+impl core::fmt::Debug for AudienceRule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AudienceRule::RefuseAny => f.write_str("RefuseAny"),
+            AudienceRule::Ignore => f.write_str("Ignore"),
+            AudienceRule::Require { .. } => {
+                f.debug_tuple("Require").field(&self.required()).finish()
+            }
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for AudienceRule {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            AudienceRule::RefuseAny => defmt::write!(f, "RefuseAny"),
+            AudienceRule::Ignore => defmt::write!(f, "Ignore"),
+            AudienceRule::Require { .. } => {
+                defmt::write!(f, "Require({=str})", self.required().unwrap_or(""))
+            }
+        }
+    }
 }
 
 impl Policy {
-    /// HappyFox's rules: `max_age` 120 s, `leeway` 0 s, `max_token_len` 4096, email required.
+    /// HappyFox's rules: `max_age` 120 s, `leeway` 0 s, `max_token_len` 4096, email required,
+    /// no audience.
     pub const fn new() -> Self {
         Policy {
             max_age: 120,
             leeway: 0,
             max_token_len: 4096,
             require_email: true,
+            audience: AudienceRule::RefuseAny,
         }
+    }
+    /// Binds the verifier to `audience`: a token must carry an `aud` claim equal to it, or an
+    /// `aud` array containing it (RFC 7519 §4.1.3, compared exactly); otherwise it is refused
+    /// as [`ErrorKind::WrongAudience`], or [`ErrorKind::MissingClaim`] when it has no `aud`.
+    ///
+    /// Fails with [`ErrorKind::InvalidClaim`] when `audience` is empty or longer than
+    /// [`MAX_AUDIENCE_LEN`] bytes (an empty `aud` counts as absent, so it could never match).
+    pub const fn audience(mut self, audience: &str) -> Result<Self, Error> {
+        let src = audience.as_bytes();
+        if src.is_empty() || src.len() > MAX_AUDIENCE_LEN {
+            return Err(err(
+                ErrorKind::InvalidClaim,
+                "audience must be 1 to 128 bytes long",
+            ));
+        }
+        let mut bytes = [0u8; MAX_AUDIENCE_LEN];
+        let mut i = 0;
+        // A `while` loop: `copy_from_slice` is not const, and this proves no length panics.
+        while i < src.len() && i < MAX_AUDIENCE_LEN {
+            bytes[i] = src[i];
+            i += 1;
+        }
+        self.audience = AudienceRule::Require {
+            bytes,
+            len: i as u8,
+        };
+        Ok(self)
+    }
+    /// Opts out of audience checks: `aud` is not compared (it must still be a string or an
+    /// array of strings). Without this or [`audience`](Self::audience), a token that carries
+    /// `aud` is refused as [`ErrorKind::WrongAudience`]: it was meant for someone else.
+    pub const fn ignore_audience(mut self) -> Self {
+        self.audience = AudienceRule::Ignore;
+        self
     }
     /// Seconds after `iat` during which a token passes (default 120).
     pub const fn max_age(mut self, seconds: u64) -> Self {
@@ -75,6 +171,14 @@ impl Policy {
     /// The configured `max_token_len`.
     pub const fn get_max_token_len(&self) -> usize {
         self.max_token_len
+    }
+    /// The audience set by [`audience`](Self::audience), if any.
+    pub fn get_audience(&self) -> Option<&str> {
+        self.audience.required()
+    }
+    /// Whether [`ignore_audience`](Self::ignore_audience) is in force.
+    pub const fn ignores_audience(&self) -> bool {
+        matches!(self.audience, AudienceRule::Ignore)
     }
     /// Seconds after `iat` until which a token can pass: `max_age + leeway`.
     pub const fn window(&self) -> u64 {
@@ -187,7 +291,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
     ///
     /// Checks, in this order: length cap → three segments → strict base64url → header
     /// (`alg` exactly `HS256`, no `crit`, no duplicate keys) → HMAC in constant time →
-    /// claims → time window → domain allow-list → replay. Only a token that passes every
+    /// claims → time window → audience → domain allow-list → replay. Only a token that passes every
     /// other check is recorded, so a forged or late token cannot block the genuine one.
     ///
     /// The claims are decoded into `scratch`, which needs [`scratch_len`]`(token.len())`
@@ -203,9 +307,13 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
     }
 
     /// [`verify`](Self::verify), but a refusal also carries the token's claims when its
-    /// signature had been verified (late, not-yet-valid, foreign-domain, replayed or
-    /// cache-full tokens), so a caller can log whose sign-in was refused. Claims of a token
-    /// whose signature did not verify are never returned.
+    /// signature had been verified (late, not-yet-valid, wrong-audience, foreign-domain,
+    /// replayed or cache-full tokens), so a caller can log whose sign-in was refused. Claims
+    /// of a token whose signature did not verify are never returned.
+    #[allow(
+        clippy::result_large_err,
+        reason = "128 bytes: the claims and the error; no allocator to box them in no_std"
+    )]
     pub fn verify_detailed<'s, T: AsRef<[u8]> + ?Sized>(
         &mut self,
         token: &T,
@@ -311,9 +419,10 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         )
     }
 
-    /// Time window and domain allow-list, for claims whose signature verified.
+    /// Time window, audience and domain allow-list, for claims whose signature verified.
     fn judge(&self, claims: &Claims<'_>, now: u64) -> Result<(), Error> {
         self.check_time(claims, now)?;
+        self.check_audience(claims)?;
         if let Some(email) = claims.email
             && !self.domains.allows(email_domain(email))
         {
@@ -323,6 +432,28 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
             ));
         }
         Ok(())
+    }
+
+    fn check_audience(&self, c: &Claims<'_>) -> Result<(), Error> {
+        match (&self.policy.audience, c.aud) {
+            (AudienceRule::Ignore, _) | (AudienceRule::RefuseAny, None) => Ok(()),
+            (AudienceRule::RefuseAny, Some(_)) => Err(err(
+                ErrorKind::WrongAudience,
+                "token has an aud claim but this verifier has no audience",
+            )),
+            (rule @ AudienceRule::Require { .. }, aud) => {
+                let Some(aud) = aud else {
+                    return Err(err(ErrorKind::MissingClaim, "aud is missing"));
+                };
+                match rule.required() {
+                    Some(want) if aud.contains(want) => Ok(()),
+                    _ => Err(err(
+                        ErrorKind::WrongAudience,
+                        "aud does not name this verifier's audience",
+                    )),
+                }
+            }
+        }
     }
 
     fn check_time(&self, c: &Claims<'_>, now: u64) -> Result<(), Error> {

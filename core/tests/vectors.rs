@@ -158,6 +158,12 @@ fn verification_table_covers_every_kind_and_step() {
         if let Some(v) = policy_json["require_email"].as_bool() {
             policy = policy.require_email(v);
         }
+        if let Some(v) = policy_json["audience"].as_str() {
+            policy = policy.audience(v).unwrap();
+        }
+        if policy_json["ignore_audience"].as_bool() == Some(true) {
+            policy = policy.ignore_audience();
+        }
         let domains: Option<Vec<String>> = policy_json["allowed_domains"]
             .as_array()
             .map(|a| a.iter().map(|d| d.as_str().unwrap().to_string()).collect());
@@ -185,10 +191,18 @@ fn verification_table_covers_every_kind_and_step() {
         seen.insert(expect.to_string());
     }
     // Every kind a single verification can produce appears in the table; replayed and
-    // replay_cache_full need a sequence (tests/replay.rs), weak_key a constructor.
+    // replay_cache_full need a sequence (tests/replay.rs), weak_key a constructor, and
+    // replay_store_unavailable a shared store that is down (replay-redis/tests).
     for kind in ErrorKind::ALL {
         let k = kind.as_str();
-        if !["replayed", "replay_cache_full", "weak_key"].contains(&k) {
+        if ![
+            "replayed",
+            "replay_cache_full",
+            "weak_key",
+            "replay_store_unavailable",
+        ]
+        .contains(&k)
+        {
             assert!(seen.contains(k), "no case expects {k}");
         }
     }

@@ -28,13 +28,19 @@ fn number() -> u64 {
     black_box(0)
 }
 
-/// An opaque policy: every field from `black_box`.
+/// An opaque policy: every field from `black_box`, and each of the three audience rules.
 fn policy() -> Policy {
-    Policy::new()
+    let p = Policy::new()
         .max_age(number())
         .leeway(number())
         .max_token_len(black_box(0usize))
-        .require_email(black_box(false))
+        .require_email(black_box(false));
+    let p = match black_box(0u8) {
+        0 => p,
+        1 => p.ignore_audience(),
+        _ => p.audience(text()).unwrap_or(p),
+    };
+    black_box(p)
 }
 
 /// Verifies an opaque token with an opaque policy, clock and scratch buffer, through both the
@@ -44,7 +50,10 @@ pub fn exercise_verify(scratch: &mut [u8]) {
     let Ok(key) = Key::new(bytes()) else { return };
     let mut v = Verifier::<ReplayCache<64>>::new(key.clone()).with_policy(policy());
     let scratch = black_box(scratch);
-    let r = v.verify(bytes(), number(), scratch).map(|c| c.jti.len());
+    let r = v.verify(bytes(), number(), scratch).map(|c| {
+        let aud = c.aud.map(|a| (a.contains(text()), a.as_single(), a.array_json()));
+        (c.jti.len(), black_box(aud).is_some())
+    });
     let _ = black_box(r);
     let r = v.check(text(), number(), scratch).map(|c| c.iat);
     let _ = black_box(r);
@@ -66,6 +75,9 @@ pub fn exercise_mint(out: &mut [u8]) {
     let mut grant = Grant::new(text(), number(), text());
     if black_box(true) {
         grant = grant.with_name(text());
+    }
+    if black_box(true) {
+        grant = grant.with_audience(text());
     }
     let r = mint(&key, &grant, black_box(out)).map(str::len);
     let _ = black_box(r);
