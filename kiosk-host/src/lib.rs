@@ -9,3 +9,5 @@ pub mod agent;
 pub mod line;
 pub mod log;
 pub mod origin;
+pub mod pages;
+pub mod server;
