@@ -1,5 +1,7 @@
 //! `hfjwt-sim serve` over real HTTP on 127.0.0.1: the sample portal → `/jwt/` → the
-//! `return_to` page, and every way a sign-in is refused, each asserting the core's kind.
+//! `return_to` page, every way a sign-in is refused (each asserting the core's kind and the
+//! plain words a person reads), the stylesheet, the 404 page, and the phone page for kiosk
+//! sign-in, whose QR code is decoded from a headless Chromium screenshot.
 
 mod common;
 
@@ -25,14 +27,75 @@ struct Reply {
     location: Option<String>,
     cookie: Option<String>,
     error_kind: Option<String>,
+    content_type: Option<String>,
+    cache_control: Option<String>,
     body: String,
+}
+
+impl Reply {
+    /// The page's visible text: tags dropped, the common entities decoded, whitespace folded.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        let mut in_script = false;
+        let lower = self.body.to_lowercase();
+        let mut i = 0;
+        for (at, ch) in self.body.char_indices() {
+            if at < i {
+                continue;
+            }
+            if in_script {
+                if lower[at..].starts_with("</script") {
+                    in_script = false;
+                    in_tag = true;
+                }
+                continue;
+            }
+            match ch {
+                '<' => {
+                    in_tag = true;
+                    if lower[at..].starts_with("<script") {
+                        in_script = true;
+                    }
+                    out.push(' ');
+                }
+                '>' if in_tag => in_tag = false,
+                _ if in_tag => {}
+                '&' => {
+                    let entity = [
+                        ("&amp;", '&'),
+                        ("&lt;", '<'),
+                        ("&gt;", '>'),
+                        ("&quot;", '"'),
+                        ("&#39;", '\''),
+                    ]
+                    .into_iter()
+                    .find(|(e, _)| self.body[at..].starts_with(e));
+                    match entity {
+                        Some((e, c)) => {
+                            out.push(c);
+                            i = at + e.len();
+                        }
+                        None => out.push('&'),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }
 
 impl Server {
     fn start(args: &[&str]) -> Server {
+        Server::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = bin()
             .args(["serve", "--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -82,6 +145,16 @@ impl Server {
         }
     }
 
+    fn post_form_with_cookie(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Reply {
+        reply(
+            self.agent
+                .post(&self.url(path))
+                .header("Cookie", cookie)
+                .send_form(form.iter().copied())
+                .unwrap(),
+        )
+    }
+
     fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
         let mut req = self.agent.get(&self.url(path));
         if let Some(c) = cookie {
@@ -110,6 +183,7 @@ impl Server {
             "{}",
             r.body
         );
+        assert_plain_page(&r);
         r
     }
 
@@ -143,13 +217,44 @@ fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
     let location = header("location");
     let cookie = header("set-cookie");
     let error_kind = header("x-hfjwt-error");
+    let content_type = header("content-type");
+    let cache_control = header("cache-control");
     Reply {
         status: r.status().as_u16(),
         location,
         cookie,
         error_kind,
+        content_type,
+        cache_control,
         body: r.body_mut().read_to_string().unwrap(),
     }
+}
+
+/// A page a person reads: HTML, the shared stylesheet linked, and none of the token jargon
+/// the core's messages use (the kind itself may appear as the help desk's error code).
+fn assert_plain_page(r: &Reply) {
+    assert_eq!(
+        r.content_type.as_deref(),
+        Some("text/html; charset=utf-8"),
+        "{r:#?}"
+    );
+    assert!(
+        r.body
+            .contains("<link rel=\"stylesheet\" href=\"/assets/hfjwt.css\">"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("name=\"viewport\""));
+    let text = r.text();
+    let code = r.error_kind.as_deref().unwrap_or("-");
+    let prose = text.replace(code, "");
+    let words: Vec<&str> = prose
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .collect();
+    for jargon in ["jti", "iat", "claim", "claims", "HS256", "JWT"] {
+        assert!(!words.contains(&jargon), "{jargon:?} in {text}");
+    }
+    assert!(!prose.contains("signature:"), "{text}");
 }
 
 /// `name=value` of a Set-Cookie header, to send back.
@@ -172,7 +277,13 @@ fn portal_to_jwt_to_return_to_page_and_logout() {
     // The sample portal's form.
     let form = s.get("/portal/login.html", None);
     assert_eq!(form.status, 200);
+    assert_plain_page(&form);
     assert!(form.body.contains("<form method=\"post\""), "{}", form.body);
+    // The login page leads to the phone page for kiosks.
+    assert!(
+        form.body
+            .contains("href=\"/portal/kiosk.html\">Sign in at a kiosk</a>")
+    );
 
     // Submitting it mints through the core and sends the browser to /jwt/.
     let minted = s.post_form(
@@ -199,19 +310,35 @@ fn portal_to_jwt_to_return_to_page_and_logout() {
     for page in ["/tickets", "/home", "/kb"] {
         let r = s.get(page, Some(&cookie));
         assert_eq!(r.status, 200);
+        assert_plain_page(&r);
+        // The name (escaped) and the email are shown prominently, with a sign-out link.
+        let text = r.text();
+        assert!(
+            text.contains("Signed in as José <b> jo@acme.com"),
+            "{page}: {text}"
+        );
         assert!(
             r.body
-                .contains("Signed in as José &lt;b&gt; &lt;jo@acme.com&gt;"),
-            "{page}: {}",
-            r.body
+                .contains("<span class=\"hf-person-name\">José &lt;b&gt;</span>")
         );
+        assert!(
+            r.body
+                .contains("<span class=\"hf-person-email\">jo@acme.com</span>")
+        );
+        assert!(r.body.contains("<a href=\"/logout\">Sign out</a>"));
         assert!(r.body.contains("acme.happyfox.com"));
+        assert!(!text.contains("Not signed in") && !text.contains("Log in"));
         let anonymous = s.get(page, None);
+        assert_eq!(anonymous.status, 200);
+        assert_plain_page(&anonymous);
+        let text = anonymous.text();
+        assert!(text.contains("Not signed in"), "{text}");
         assert!(
-            anonymous.body.contains("Not signed in"),
-            "{}",
-            anonymous.body
+            anonymous
+                .body
+                .contains("<a class=\"hf-button\" href=\"/login\">Log in</a>")
         );
+        assert!(!text.contains("jo@acme.com") && !text.contains("Sign out"));
     }
 
     // The same link again is a replay.
@@ -237,7 +364,12 @@ fn portal_to_jwt_to_return_to_page_and_logout() {
     );
     let portal = s.get(&logout_page, None);
     assert_eq!(portal.status, 200);
-    assert!(portal.body.contains("signed out"));
+    assert_plain_page(&portal);
+    assert!(
+        portal
+            .text()
+            .contains("You are signed out of the support center")
+    );
 
     // "Log in" goes to the Remote Login URL.
     let login = s.get("/login", None);
@@ -262,7 +394,13 @@ fn expired_token_gets_happyfox_wording() {
     let s = Server::start(&["--key-file", &kf]);
     let late = mint(KEY, "jo@acme.com", None, unix_now() - 121, "late");
     let r = s.refused(&late, "expired");
-    assert!(r.body.contains("Remote token has expired"), "{}", r.body);
+    let text = r.text();
+    assert!(text.contains("Remote token has expired"), "{text}");
+    assert!(
+        text.contains("Sign-in links work for 120 seconds (2 minutes)"),
+        "{text}"
+    );
+    assert!(text.contains("sign in again"), "{text}");
     // The signature verified, so the refusal names whose sign-in it was.
     s.wait_log("decision=rejected kind=expired jti=late email=jo@acme.com");
     // A longer max_age accepts the same token, with the default return_to.
@@ -282,7 +420,211 @@ fn replayed_token_is_refused_once_used() {
         (302, Some("/kb"))
     );
     let r = s.refused(&t, "replayed");
-    assert!(r.body.contains("already used"));
+    let text = r.text();
+    assert!(
+        text.contains("This sign-in link was already used"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Go back to your company portal and sign in again"),
+        "{text}"
+    );
+    assert!(r.body.contains("href=\"/login\">Sign in again</a>"));
+    assert!(!text.contains("You are already signed in"));
+}
+
+#[test]
+fn signed_in_browser_replaying_is_told_it_is_already_signed_in() {
+    let kf = key_file(KEY);
+    let s = Server::start(&["--key-file", &kf]);
+    let t = mint(KEY, "jo@acme.com", Some("Jo"), unix_now(), "twice");
+    let first = s.get(&jwt_path(&t, Some("kb")), None);
+    let cookie = cookie_pair(&first.cookie.unwrap());
+    // The same link again from the same browser: still a replay for scripts, but the page
+    // says all is well and leads on to where the link was going.
+    let r = s.get(&jwt_path(&t, Some("kb")), Some(&cookie));
+    assert_eq!(
+        (r.status, r.error_kind.as_deref()),
+        (403, Some("replayed")),
+        "{r:#?}"
+    );
+    assert!(r.cookie.is_none());
+    assert_plain_page(&r);
+    let text = r.text();
+    assert!(text.contains("You are already signed in"), "{text}");
+    assert!(
+        text.contains("Jo") && text.contains("jo@acme.com"),
+        "{text}"
+    );
+    assert!(!text.contains("was already used"), "{text}");
+    assert!(
+        r.body
+            .contains("<a class=\"hf-button\" href=\"/kb\">Continue to Knowledge base</a>"),
+        "{}",
+        r.body
+    );
+    // Without return_to it leads to /home; the session is untouched.
+    let r = s.get(&jwt_path(&t, None), Some(&cookie));
+    assert!(r.body.contains("href=\"/home\">Continue to Home</a>"));
+    assert!(
+        s.get("/tickets", Some(&cookie))
+            .text()
+            .contains("jo@acme.com")
+    );
+    // A stale cookie is not a session: the plain replay page.
+    let r = s.get(&jwt_path(&t, None), Some("hfjwt_session=stale"));
+    assert!(r.text().contains("This sign-in link was already used"));
+}
+
+#[test]
+fn bare_jwt_says_no_token_given() {
+    let kf = key_file(KEY);
+    let s = Server::start(&["--key-file", &kf]);
+    for path in ["/jwt/", "/jwt", "/jwt/?token=", "/jwt/?return_to=tickets"] {
+        let r = s.get(path, None);
+        assert_eq!(
+            (r.status, r.error_kind.as_deref()),
+            (403, Some("malformed")),
+            "{path}: {r:#?}"
+        );
+        assert_plain_page(&r);
+        let text = r.text();
+        assert!(text.contains("No token given"), "{path}: {text}");
+        assert!(r.body.contains("href=\"/login\">Log in</a>"));
+    }
+}
+
+#[test]
+fn each_refusal_has_its_own_plain_words() {
+    let kf = key_file(KEY);
+    let s = Server::start(&["--key-file", &kf, "--allow-domain", "acme.com"]);
+    let now = unix_now();
+    for (token, kind, words) in [
+        (
+            mint(OTHER_KEY, "jo@acme.com", None, now, "f"),
+            "bad_signature",
+            "This sign-in link was not issued for this support center",
+        ),
+        (
+            mint(KEY, "eve@evil.com", None, now, "e"),
+            "domain_not_allowed",
+            "This email address cannot sign in here",
+        ),
+        (
+            mint(KEY, "jo@acme.com", None, now + 600, "fut"),
+            "issued_in_future",
+            "This sign-in link is not valid yet",
+        ),
+        (
+            "A".repeat(5000),
+            "too_large",
+            "This sign-in link is too long",
+        ),
+        (
+            "garbage".to_owned(),
+            "malformed",
+            "This sign-in link is damaged",
+        ),
+        (
+            // Signed, but with no email.
+            {
+                let head = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+                let claims = base64url(format!("{{\"iat\":{now},\"jti\":\"x\"}}").as_bytes());
+                let input = format!("{head}.{claims}");
+                format!(
+                    "{input}.{}",
+                    base64url(&hs256(KEY.as_bytes(), input.as_bytes()))
+                )
+            },
+            "missing_claim",
+            "This sign-in link does not say who you are",
+        ),
+    ] {
+        let r = s.refused(&token, kind);
+        let text = r.text();
+        assert!(text.contains(words), "{kind}: {text}");
+        assert!(text.contains("Sign in again"), "{kind}: {text}");
+    }
+    // A bad return_to: 400, and its own words.
+    let t = mint(KEY, "jo@acme.com", None, now, "rt");
+    let r = s.get(&jwt_path(&t, Some("%2F%2Fevil.example")), None);
+    assert_eq!(
+        (r.status, r.error_kind.as_deref()),
+        (400, Some("malformed"))
+    );
+    assert_plain_page(&r);
+    assert!(
+        r.text()
+            .contains("This sign-in link points to a page that does not exist")
+    );
+}
+
+#[test]
+fn unknown_paths_get_a_404_page() {
+    let kf = key_file(KEY);
+    let s = Server::start(&["--key-file", &kf, "--account", "acme"]);
+    for path in [
+        "/nope",
+        "/portal/nope.html",
+        "/jwt/extra",
+        "/assets/other.css",
+    ] {
+        let r = s.get(path, None);
+        assert_eq!(r.status, 404, "{path}: {r:#?}");
+        assert!(r.error_kind.is_none());
+        assert_plain_page(&r);
+        let text = r.text();
+        assert!(text.contains("Page not found"), "{text}");
+        assert!(
+            text.contains(&format!("There is no page at {path}")),
+            "{text}"
+        );
+        assert!(text.contains("acme.happyfox.com"));
+    }
+    // The path is shown escaped.
+    let r = s.get("/%3Cb%3E", None);
+    assert_eq!(r.status, 404);
+    assert!(!r.body.contains("<b>"), "{}", r.body);
+}
+
+#[test]
+fn stylesheet_is_served_and_linked_from_every_page() {
+    let kf = key_file(KEY);
+    let s = Server::start(&["--key-file", &kf]);
+    let css = s.get("/assets/hfjwt.css", None);
+    assert_eq!(css.status, 200);
+    assert_eq!(css.content_type.as_deref(), Some("text/css; charset=utf-8"));
+    assert!(
+        css.cache_control
+            .as_deref()
+            .is_some_and(|c| c.contains("max-age=")),
+        "{css:#?}"
+    );
+    assert_eq!(css.body, include_str!("../../assets/hfjwt.css"));
+    // No external resources: no URLs, imports or web fonts.
+    for banned in ["http:", "https:", "@import", "@font-face", "url("] {
+        assert!(!css.body.contains(banned), "{banned}");
+    }
+    for path in [
+        "/home",
+        "/tickets",
+        "/kb",
+        "/portal/login.html",
+        "/portal/logout.html",
+        "/portal/kiosk.html",
+        "/jwt/",
+        "/missing",
+    ] {
+        let r = s.get(path, None);
+        assert!(
+            r.body
+                .contains("<link rel=\"stylesheet\" href=\"/assets/hfjwt.css\">"),
+            "{path}"
+        );
+        // Nothing is loaded from elsewhere.
+        assert!(!r.body.contains("src=\"http"), "{path}");
+        assert!(!r.body.contains("href=\"http"), "{path}");
+    }
 }
 
 #[test]
@@ -331,13 +673,15 @@ fn other_refusals_carry_their_kind() {
     );
     let r = s.get(&jwt_path(&t, Some("%2Fkb%2Fintro")), None);
     assert_eq!((r.status, r.location.as_deref()), (302, Some("/kb/intro")));
-    // The portal refuses what the core refuses.
+    // The portal refuses what the core refuses, in plain words, with the form filled in again.
     let r = s.post_form("/portal/login.html", &[("name", "x"), ("email", "nope")]);
     assert_eq!(
         (r.status, r.error_kind.as_deref()),
         (400, Some("invalid_claim"))
     );
-    assert!(r.body.contains("email is not a valid address"));
+    assert_plain_page(&r);
+    assert!(r.text().contains("Enter a valid email address"));
+    assert!(r.body.contains("value=\"nope\""));
 }
 
 #[test]
@@ -491,4 +835,398 @@ fn configuration_errors_exit_2() {
     // clap's own usage errors.
     run(&["serve", "--port", "99999"]).expect(2);
     run(&["serve", "--account", "a", "--domain", "b.com"]).expect(2);
+}
+
+/// base64url without padding, for hand-built tokens.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// HMAC-SHA256 of `message` under `key`.
+fn hs256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+// ---- the phone page for kiosk sign-in ---------------------------------------------------
+
+/// The kiosk's `portal_key` from firmware/kiosk.toml: the key kiosks verify portal tokens with.
+const KIOSK_KEY: &str = "DEMO-portal-key-not-a-secret-0001";
+
+/// What a kiosk would make of `token`: the core's verdict under `key`, now.
+fn kiosk_verify(key: &str, token: &str) -> Result<(Option<String>, String, u64, String), String> {
+    let mut v: hfjwt::Verifier = hfjwt::Verifier::new(hfjwt::Key::new(key.as_bytes()).unwrap());
+    let mut scratch = vec![0u8; hfjwt::scratch_len(4096)];
+    v.verify(token, unix_now(), &mut scratch)
+        .map(|c| {
+            (
+                c.name.map(str::to_owned),
+                c.email.unwrap().to_owned(),
+                c.iat,
+                c.jti.to_owned(),
+            )
+        })
+        .map_err(|e| e.kind().as_str().to_owned())
+}
+
+/// The token in a kiosk page's text box.
+fn token_on_page(r: &Reply) -> String {
+    let start = r.body.find("data-token>").expect("a token on the page") + "data-token>".len();
+    let len = r.body[start..].find('<').unwrap();
+    r.body[start..start + len].to_owned()
+}
+
+#[test]
+fn kiosk_page_signs_the_phone_in_and_shows_a_fresh_portal_token() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&["--key-file", &kf, "--kiosk-key-file", &kk]);
+
+    // First the form.
+    let form = s.get("/portal/kiosk.html", None);
+    assert_eq!(form.status, 200);
+    assert_plain_page(&form);
+    assert!(form.text().contains("Sign in at a kiosk"));
+    assert!(
+        form.body
+            .contains("<form method=\"post\" action=\"/portal/kiosk.html\">")
+    );
+
+    // Details the core refuses come back on the form, in plain words.
+    let bad = s.post_form(
+        "/portal/kiosk.html",
+        &[("name", "Jo"), ("email", "not-an-address")],
+    );
+    assert_eq!(
+        (bad.status, bad.error_kind.as_deref()),
+        (400, Some("invalid_claim"))
+    );
+    assert_plain_page(&bad);
+    assert!(bad.text().contains("Enter a valid email address"));
+    assert!(bad.cookie.is_none());
+
+    // Posting it remembers the phone user in the portal's own cookie.
+    let posted = s.post_form(
+        "/portal/kiosk.html",
+        &[("name", " José Smith "), ("email", "jo@acme.com")],
+    );
+    assert_eq!(posted.status, 303, "{posted:#?}");
+    assert_eq!(posted.location.as_deref(), Some("/portal/kiosk.html"));
+    let set_cookie = posted.cookie.unwrap();
+    assert!(set_cookie.starts_with("hfjwt_portal="), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/portal") && set_cookie.contains("HttpOnly"));
+    let cookie = cookie_pair(&set_cookie);
+
+    // The page now shows a portal token minted with the kiosk key, as QR code and as text.
+    let page = s.get("/portal/kiosk.html", Some(&cookie));
+    assert_eq!(page.status, 200);
+    assert_plain_page(&page);
+    assert_eq!(page.cache_control.as_deref(), Some("no-store"));
+    assert!(page.body.contains("<svg role=\"img\""), "{}", page.body);
+    assert!(!page.body.contains("<?xml"));
+    assert!(page.body.contains("data-valid-for=\"120\""));
+    assert!(page.body.contains("data-renew-before=\"20\""));
+    assert!(page.body.contains("<script>") && !page.body.contains("<script src"));
+    let text = page.text();
+    assert!(text.contains("Scan this at the kiosk"), "{text}");
+    assert!(text.contains("Valid for 120 more seconds"), "{text}");
+    assert!(text.contains("José Smith") && text.contains("jo@acme.com"));
+    let token = token_on_page(&page);
+    let (name, email, iat, jti) = kiosk_verify(KIOSK_KEY, &token).unwrap();
+    assert_eq!(
+        (name.as_deref(), email.as_str()),
+        (Some("José Smith"), "jo@acme.com")
+    );
+    assert!(iat.abs_diff(unix_now()) <= 5, "iat {iat}");
+    assert!(uuid_shaped(&jti), "{jti}");
+    // Not a HappyFox token: the support center's key does not verify it.
+    assert_eq!(
+        kiosk_verify(KEY, &token).unwrap_err(),
+        "bad_signature",
+        "minted with the HappyFox key"
+    );
+    let r = s.get(&jwt_path(&token, None), None);
+    assert_eq!(r.error_kind.as_deref(), Some("bad_signature"));
+
+    // Every visit mints a fresh token.
+    let again = token_on_page(&s.get("/portal/kiosk.html", Some(&cookie)));
+    assert_ne!(again, token);
+    let (.., jti2) = kiosk_verify(KIOSK_KEY, &again).unwrap();
+    assert_ne!(jti2, jti);
+
+    // The portal cookie is not a support-center session.
+    assert!(
+        s.get("/tickets", Some(&cookie))
+            .text()
+            .contains("Not signed in")
+    );
+    // Without the cookie, the form again.
+    assert!(
+        s.get("/portal/kiosk.html", None)
+            .body
+            .contains("<form method=\"post\"")
+    );
+
+    // Signing out forgets the phone user.
+    let out = s.post_form_with_cookie("/portal/kiosk.html", &cookie, &[("sign_out", "1")]);
+    assert_eq!(out.status, 303);
+    assert!(out.cookie.unwrap().contains("Max-Age=0"));
+    let after = s.get("/portal/kiosk.html", Some(&cookie));
+    assert!(!after.body.contains("data-token"));
+    assert!(after.text().contains("Sign in at a kiosk"));
+
+    // One line per decision, never a key or a token.
+    let log = s.wait_log("decision=portal_kiosk_signed_out email=jo@acme.com");
+    assert!(log.contains("decision=portal_kiosk_signed_in email=jo@acme.com"));
+    assert!(log.contains(&format!(
+        "decision=portal_kiosk_minted jti={jti} email=jo@acme.com"
+    )));
+    assert!(log.contains("kiosk page on"));
+    assert!(
+        !log.contains(KIOSK_KEY) && !log.contains(KEY) && !log.contains("eyJ"),
+        "{log}"
+    );
+}
+
+fn uuid_shaped(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| {
+            matches!(i, 8 | 13 | 18 | 23) == (c == '-') && (c == '-' || c.is_ascii_hexdigit())
+        })
+}
+
+#[test]
+fn kiosk_page_without_a_kiosk_key_says_the_portal_is_not_set_up() {
+    let kf = key_file(KEY);
+    let s = Server::start(&["--key-file", &kf]);
+    for r in [
+        s.get("/portal/kiosk.html", None),
+        s.post_form("/portal/kiosk.html", &[("email", "jo@acme.com")]),
+    ] {
+        assert_eq!(r.status, 503, "{r:#?}");
+        assert!(r.cookie.is_none());
+        assert_plain_page(&r);
+        let text = r.text();
+        assert!(
+            text.contains("This portal is not set up for kiosks"),
+            "{text}"
+        );
+        assert!(text.contains("--kiosk-key-file"), "{text}");
+        assert!(!r.body.contains("data-token"));
+    }
+    s.wait_log("kiosk page off: no kiosk key");
+}
+
+#[test]
+fn kiosk_key_from_env_or_config_file() {
+    let kf = key_file(KEY);
+    // --kiosk-key-env
+    let s = Server::start_with_env(
+        &["--key-file", &kf, "--kiosk-key-env", "HFJWT_TEST_KIOSK_KEY"],
+        &[("HFJWT_TEST_KIOSK_KEY", KIOSK_KEY)],
+    );
+    assert_signs_phone_in_with_kiosk_key(&s);
+
+    // kiosk_key_file in the config file, relative to it.
+    let kiosk = write_file("cfg-kiosk.key", format!("{KIOSK_KEY}\n").as_bytes());
+    let config = write_file(
+        "kiosk-serve.toml",
+        format!(
+            "kiosk_key_file = \"{}\"\n",
+            kiosk.file_name().unwrap().to_str().unwrap()
+        )
+        .as_bytes(),
+    );
+    let s = Server::start(&["--key-file", &kf, "--config", config.to_str().unwrap()]);
+    assert_signs_phone_in_with_kiosk_key(&s);
+
+    // kiosk_key_env in the config file.
+    let config = write_file(
+        "kiosk-env.toml",
+        b"kiosk_key_env = \"HFJWT_TEST_KIOSK_KEY2\"\n",
+    );
+    let s = Server::start_with_env(
+        &["--key-file", &kf, "--config", config.to_str().unwrap()],
+        &[("HFJWT_TEST_KIOSK_KEY2", KIOSK_KEY)],
+    );
+    assert_signs_phone_in_with_kiosk_key(&s);
+
+    // A flag wins over the file.
+    let wrong = write_file(
+        "kiosk-wrong.toml",
+        b"kiosk_key_file = \"/nonexistent/kiosk.key\"\n",
+    );
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&[
+        "--key-file",
+        &kf,
+        "--config",
+        wrong.to_str().unwrap(),
+        "--kiosk-key-file",
+        &kk,
+    ]);
+    assert_signs_phone_in_with_kiosk_key(&s);
+}
+
+fn assert_signs_phone_in_with_kiosk_key(s: &Server) {
+    let posted = s.post_form("/portal/kiosk.html", &[("email", "kim@acme.com")]);
+    assert_eq!(posted.status, 303, "{posted:#?}");
+    let page = s.get(
+        "/portal/kiosk.html",
+        Some(&cookie_pair(&posted.cookie.unwrap())),
+    );
+    let (name, email, ..) = kiosk_verify(KIOSK_KEY, &token_on_page(&page)).unwrap();
+    assert_eq!((name, email.as_str()), (None, "kim@acme.com"));
+}
+
+#[test]
+fn kiosk_key_configuration_errors_exit_2() {
+    let kf = key_file(KEY);
+    let weak = key_file("short");
+    let both = write_file(
+        "kiosk-both.toml",
+        b"kiosk_key_file = \"k\"\nkiosk_key_env = \"K\"\n",
+    );
+    for (args, prefix) in [
+        (vec!["--kiosk-key-file", weak.as_str()], "weak_key: "),
+        (
+            vec!["--kiosk-key-file", "/nonexistent/kiosk.key"],
+            "cannot read key file",
+        ),
+        (
+            vec!["--kiosk-key-env", "HFJWT_TEST_UNSET_KIOSK_KEY"],
+            "environment variable HFJWT_TEST_UNSET_KIOSK_KEY is not set",
+        ),
+        (
+            vec!["--config", both.to_str().unwrap()],
+            "the config file sets both kiosk_key_file and kiosk_key_env",
+        ),
+    ] {
+        let mut all = vec!["serve", "--port", "0", "--key-file", &kf];
+        all.extend(args.iter().copied());
+        let r = run(&all).expect(2).one_error_line(prefix);
+        assert!(r.stdout.is_empty(), "{all:?}: {}", r.stdout);
+    }
+    // Both flags at once is clap's usage error.
+    run(&[
+        "serve",
+        "--key-file",
+        &kf,
+        "--kiosk-key-file",
+        &kf,
+        "--kiosk-key-env",
+        "K",
+    ])
+    .expect(2);
+}
+
+/// Runs `cmd` to completion, failing the test if it takes longer than `limit` (then killed).
+fn finish_within(mut cmd: std::process::Command, limit: Duration) -> std::process::Output {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {program}: {e}. This test needs Debian's chromium and zbar-tools \
+                 packages (apt-get install -y chromium zbar-tools)."
+            )
+        });
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{program} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The phone page's QR code, read from pixels: a headless Chromium (390×844, a phone) posts
+/// the kiosk form and screenshots the page it lands on; zbarimg decodes the PNG; the decoded
+/// text must be exactly a token the kiosk key verifies, for the name and email entered.
+#[test]
+fn kiosk_qr_code_decodes_from_a_headless_chromium_screenshot() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&["--key-file", &kf, "--kiosk-key-file", &kk]);
+    let name = "Josephine Smith-Ellington";
+    let email = "josephine.smith-ellington@support.acme-industries.com";
+    // A page that posts the form as the phone's browser would, then follows the redirect.
+    let submit = write_file(
+        "kiosk-submit.html",
+        format!(
+            "<!doctype html><form method=\"post\" action=\"{}/portal/kiosk.html\">\
+             <input name=\"name\" value=\"{name}\"><input name=\"email\" value=\"{email}\">\
+             </form><script>document.forms[0].submit()</script>",
+            s.origin
+        )
+        .as_bytes(),
+    );
+    let png = tmp_path("kiosk-qr.png");
+    let profile = tmp_path("chromium-profile");
+    let mut chromium = std::process::Command::new("chromium");
+    chromium.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--window-size=390,844",
+        // Lets the form post and the redirect finish before the shot is taken.
+        "--virtual-time-budget=5000",
+        &format!("--user-data-dir={}", profile.display()),
+        &format!("--screenshot={}", png.display()),
+        &format!("file://{}", submit.display()),
+    ]);
+    let shot = finish_within(chromium, Duration::from_secs(120));
+    assert!(
+        shot.status.success() && png.exists(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let mut zbarimg = std::process::Command::new("zbarimg");
+    zbarimg.args(["--raw", "-q"]).arg(&png);
+    let decoded = finish_within(zbarimg, Duration::from_secs(60));
+    assert!(
+        decoded.status.success(),
+        "zbarimg found no QR code in {}: {}",
+        png.display(),
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    let text = String::from_utf8(decoded.stdout).unwrap();
+    let token = text.strip_suffix('\n').unwrap_or(&text);
+    assert!(
+        token.len() >= 250,
+        "a realistic token: {} chars",
+        token.len()
+    );
+    let (got_name, got_email, _, jti) = kiosk_verify(KIOSK_KEY, token).unwrap_or_else(|kind| {
+        panic!("the decoded QR code is not a kiosk token ({kind}): {token:?}")
+    });
+    assert_eq!(
+        (got_name.as_deref(), got_email.as_str()),
+        (Some(name), email)
+    );
+    // It is the token the page was served with.
+    s.wait_log(&format!(
+        "decision=portal_kiosk_minted jti={jti} email={email}"
+    ));
+    let _ = std::fs::remove_dir_all(&profile);
 }
