@@ -5,6 +5,7 @@
 #
 # On a fresh Debian machine with rustup (stable and nightly) it installs what it needs:
 # qemu-system-arm and binutils-arm-none-eabi (apt), the thumbv6m/thumbv7m targets, defmt-print,
+# chromium and zbar-tools (the kiosk end-to-end test), redis-server (the shared replay store),
 # clippy and rustfmt, nightly's miri, cargo-fuzz, and a Python venv at .venv with maturin, pytest, PyJWT and
 # mypy. It fails loudly when something cannot be installed; nothing is skipped silently.
 set -euo pipefail
@@ -23,6 +24,8 @@ for component in clippy rustfmt; do
         || die "rustup component add $component failed"
 done
 scripts/install-qemu.sh
+scripts/install-browser.sh
+if [ -x scripts/install-redis.sh ]; then scripts/install-redis.sh; fi
 
 step "format"
 cargo fmt --all --check
@@ -44,7 +47,7 @@ cargo build -p hfjwt --locked --target thumbv7m-none-eabi --features defmt
 step "firmware: release build and clippy for thumbv7m"
 (cd firmware && cargo build --release --locked && cargo clippy --release --locked -- -D warnings)
 
-step "tests, host workspace (includes the QEMU scenario comparison)"
+step "tests, host workspace (QEMU scenario comparison; the kiosk end to end with QEMU, the agent and Chromium)"
 cargo test --workspace --locked
 
 step "no-panic proof (link fails if any panic path survives)"

@@ -1,0 +1,612 @@
+//! Every real part of the kiosk path, started together on 127.0.0.1 (see shared/DESIGN.md,
+//! "The kiosk, end to end"):
+//!
+//! - `hfjwt-sim serve`: the support-center stand-in and the sample portal with its phone page;
+//! - the kiosk firmware under QEMU (lm3s6965evb), built for this run with the stand-in's origin
+//!   and this run's keys; its three UARTs on loopback TCP sockets;
+//! - `hfjwt-kiosk-host`, the agent, on the firmware's host UART, driving
+//! - a headless Chromium (Debian's `chromium`), whose first tab is the kiosk browser; the test
+//!   opens a second tab that plays the phone.
+//!
+//! [`Rig::start`] waits on readiness (a port that answers, a printed line, a page's load
+//! event), never on fixed sleeps, and [`Rig`]'s `Drop` stops every process it started. A
+//! missing tool fails the run with a message naming the install script; nothing is skipped.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hfjwt_kiosk_host::cdp::{Browser, Tab};
+use hfjwt_kiosk_host::chromium::{Chromium, LaunchOptions};
+
+/// The portal's key for kiosks: signs the codes the phone shows; the kiosk verifies them.
+pub const PORTAL_KEY: &str = "e2e-portal-key-for-kiosks-0123456789";
+/// The support center's HappyFox key: the kiosk mints with it, the stand-in verifies.
+pub const HAPPYFOX_KEY: &str = "E2EhappyfoxKEYforTheKioskTest001";
+/// The kiosk's device id.
+pub const DEVICE_ID: &str = "e2e-kiosk";
+/// Seconds without a scan or press before the kiosk writes `LOGOUT`.
+pub const IDLE_SECONDS: u64 = 12;
+
+/// What can go wrong: always a sentence that says what and where.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// Unix seconds now.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind 127.0.0.1:0: {e}"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("local_addr: {e}"))
+}
+
+/// Polls `f` every 20 ms until it gives `Some`, or fails after `timeout` saying `what`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Result<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Ok(v);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("timed out after {timeout:?} waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Builds binaries with the cargo running this test (same profile), returns their paths.
+fn cargo_build(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Result<Vec<(String, PathBuf)>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(dir)
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo build {args:?} in {} failed", dir.display()));
+    }
+    let mut bins = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] == "compiler-artifact"
+            && let (Some(name), Some(exe)) =
+                (msg["target"]["name"].as_str(), msg["executable"].as_str())
+        {
+            bins.push((name.to_string(), PathBuf::from(exe)));
+        }
+    }
+    Ok(bins)
+}
+
+fn find(bins: &[(String, PathBuf)], name: &str) -> Result<PathBuf> {
+    bins.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| p.clone())
+        .ok_or(format!("cargo built no `{name}`"))
+}
+
+/// A child process whose stdout lines arrive on a channel; killed on drop.
+pub struct Proc {
+    name: &'static str,
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Every stdout line so far, for failure messages.
+    pub seen: Vec<String>,
+}
+
+impl Proc {
+    fn spawn(name: &'static str, cmd: &mut Command) -> Result<Proc> {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        let stdout = child.stdout.take().ok_or(format!("{name}: no stdout"))?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Proc {
+            name,
+            child,
+            lines,
+            seen: Vec::new(),
+        })
+    }
+
+    /// The next stdout line for which `pick` gives `Some`, within `timeout`.
+    pub fn wait_line<T>(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut pick: impl FnMut(&str) -> Option<T>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let got = pick(&line);
+                    self.seen.push(line);
+                    if let Some(v) = got {
+                        return Ok(v);
+                    }
+                }
+                Err(_) => {
+                    let tail = self.seen.iter().rev().take(12).rev().cloned();
+                    return Err(format!(
+                        "{}: no line with {what} within {timeout:?}; last lines:\n{}",
+                        self.name,
+                        tail.collect::<Vec<_>>().join("\n")
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Stops the process and waits for it.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The firmware under QEMU with its UARTs on loopback sockets.
+pub struct Reader {
+    proc: Proc,
+    /// UART1, the text panel: `PRESS` in, `LED` lines out.
+    pub panel: TcpStream,
+    /// UART2, the scanner.
+    pub scanner: TcpStream,
+}
+
+/// The three UART ports of the firmware: host (the agent's line), panel and scanner.
+#[derive(Clone, Copy, Debug)]
+pub struct UartPorts {
+    /// UART0.
+    pub host: u16,
+    /// UART1.
+    pub panel: u16,
+    /// UART2.
+    pub scanner: u16,
+}
+
+impl Reader {
+    /// Boots `elf` under QEMU; returns once the panel and scanner sockets accept.
+    pub fn boot(elf: &Path, ports: UartPorts, defmt: &Path) -> Result<Reader> {
+        let serial = |p: u16| format!("-serial tcp:127.0.0.1:{p},server=on,wait=off");
+        let serials = format!(
+            "{} {} {}",
+            serial(ports.host),
+            serial(ports.panel),
+            serial(ports.scanner)
+        );
+        let proc = Proc::spawn(
+            "qemu",
+            Command::new(workspace().join("firmware/qemu-run.sh"))
+                .arg(elf)
+                .env("HFJWT_QEMU_SERIALS", serials)
+                .env("HFJWT_DEFMT", defmt)
+                .stderr(Stdio::inherit()),
+        )?;
+        let connect = |port: u16| {
+            wait_for(
+                &format!("QEMU's UART socket on port {port}"),
+                Duration::from_secs(20),
+                || TcpStream::connect(("127.0.0.1", port)).ok(),
+            )
+        };
+        let panel = connect(ports.panel)?;
+        let scanner = connect(ports.scanner)?;
+        for s in [&panel, &scanner] {
+            s.set_nodelay(true).map_err(|e| e.to_string())?;
+        }
+        Ok(Reader {
+            proc,
+            panel,
+            scanner,
+        })
+    }
+
+    /// Sends `PRESS <button>` on the panel, ended by CR.
+    pub fn press(&mut self, button: &str) -> Result<()> {
+        write!(self.panel, "PRESS {button}\r").map_err(|e| format!("panel: {e}"))
+    }
+
+    /// Sends `text` on the scanner ended by CR, as a serial scanner does by default.
+    pub fn scan(&mut self, text: &str) -> Result<()> {
+        write!(self.scanner, "{text}\r").map_err(|e| format!("scanner: {e}"))
+    }
+
+    /// Stops QEMU: the line to the agent drops.
+    pub fn stop(mut self) {
+        let _ = self.panel.shutdown(Shutdown::Both);
+        let _ = self.scanner.shutdown(Shutdown::Both);
+        self.proc.stop();
+    }
+}
+
+/// Everything, running.
+pub struct Rig {
+    /// Scratch directory of this run (keys, config, browser profile, defmt log).
+    pub dir: PathBuf,
+    /// `http://127.0.0.1:PORT` of `hfjwt-sim serve`.
+    pub origin: String,
+    /// The firmware ELF built for this run.
+    pub elf: PathBuf,
+    /// The firmware's UART ports.
+    pub ports: UartPorts,
+    /// The reader; `None` while it is stopped.
+    pub reader: Option<Reader>,
+    /// The agent (`hfjwt-kiosk-host --json`): one JSON object per line.
+    pub agent: Proc,
+    /// The stand-in.
+    pub serve: Proc,
+    /// The browser (its DevTools connection); the kiosk tab is the agent's.
+    pub browser: Browser,
+    /// The kiosk tab, as the agent drives it.
+    pub kiosk: Tab,
+    /// Where screenshots go (`target/e2e-screenshots/`).
+    pub shots: PathBuf,
+    /// The browser process (killed on drop).
+    pub chromium: Chromium,
+}
+
+impl Rig {
+    /// Builds what is needed and starts every part. `name` names the scratch directory.
+    pub fn start(name: &str) -> Result<Rig> {
+        for tool in ["qemu-system-arm", "chromium", "zbarimg"] {
+            if Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .stdout(Stdio::null())
+                .status()
+                .map_or(true, |s| !s.success())
+            {
+                return Err(format!(
+                    "{tool} not found: run scripts/install-qemu.sh and scripts/install-browser.sh"
+                ));
+            }
+        }
+        let root = workspace();
+        let target = root.join("target");
+        let dir = target.join("e2e").join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let shots = target.join("e2e-screenshots");
+        std::fs::create_dir_all(&shots).map_err(|e| e.to_string())?;
+
+        let release = !cfg!(debug_assertions);
+        let mut args = vec!["-p", "hfjwt-sim", "-p", "hfjwt-kiosk-host", "--locked"];
+        if release {
+            args.push("--release");
+        }
+        let bins = cargo_build(&root, &args, &[])?;
+        let sim = find(&bins, "hfjwt-sim")?;
+        let agent_bin = find(&bins, "hfjwt-kiosk-host")?;
+
+        // Keys as files a person would keep: no trailing newline, owner-only.
+        let key_file = |name: &str, key: &str| -> Result<PathBuf> {
+            let p = dir.join(name);
+            std::fs::write(&p, key).map_err(|e| e.to_string())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+            }
+            Ok(p)
+        };
+        let happyfox_key = key_file("happyfox.key", HAPPYFOX_KEY)?;
+        let portal_key = key_file("portal.key", PORTAL_KEY)?;
+
+        // The stand-in first: its port goes into the firmware's configuration.
+        let mut serve = Proc::spawn(
+            "hfjwt-sim serve",
+            Command::new(&sim)
+                .args(["serve", "--port", "0", "--account", "acme"])
+                .arg("--key-file")
+                .arg(&happyfox_key)
+                .arg("--kiosk-key-file")
+                .arg(&portal_key)
+                .stderr(Stdio::null()),
+        )?;
+        let origin = serve.wait_line("`listening on`", Duration::from_secs(30), |l| {
+            l.strip_prefix("listening on ").map(str::to_string)
+        })?;
+
+        let config = dir.join("kiosk.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "device_id = {DEVICE_ID:?}\norigin = {origin:?}\nportal_key = {PORTAL_KEY:?}\n\
+                 happyfox_key = {HAPPYFOX_KEY:?}\nidle_seconds = {IDLE_SECONDS}\nled_seconds = 1\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        // Its own target dir, so the repository's demo firmware is never replaced by this one.
+        let fw_target = target.join("e2e-firmware");
+        let fw = cargo_build(
+            &root.join("firmware"),
+            &["--release", "--locked"],
+            &[
+                ("HFJWT_KIOSK_CONFIG", config.as_path()),
+                ("CARGO_TARGET_DIR", fw_target.as_path()),
+            ],
+        )?;
+        let elf = find(&fw, "hfjwt-firmware")?;
+
+        let ports = UartPorts {
+            host: free_port()?,
+            panel: free_port()?,
+            scanner: free_port()?,
+        };
+        let reader = Reader::boot(&elf, ports, &dir.join("defmt.bin"))?;
+
+        let chromium =
+            Chromium::launch(&LaunchOptions::headless()).map_err(|e| format!("chromium: {e}"))?;
+        let ws = chromium.ws_url().to_string();
+        let mut browser = Browser::connect(&ws).map_err(|e| format!("DevTools: {e}"))?;
+
+        let mut agent = Proc::spawn(
+            "hfjwt-kiosk-host",
+            Command::new(&agent_bin)
+                .arg("--line")
+                .arg(format!("tcp:127.0.0.1:{}", ports.host))
+                .arg("--cdp")
+                .arg(&ws)
+                .arg("--support-origin")
+                .arg(&origin)
+                .args(["--company", "Acme", "--kiosk-name", "Front desk"])
+                .args(["--message-seconds", "3", "--json"])
+                .stderr(Stdio::inherit()),
+        )?;
+        agent.wait_line("the agent's readiness line", Duration::from_secs(30), |l| {
+            event(l).filter(|e| e == "ready").map(|_| ())
+        })?;
+        agent.wait_line("TIME sent to the reader", Duration::from_secs(30), |l| {
+            event(l).filter(|e| e == "time_sent").map(|_| ())
+        })?;
+        // The agent's tab: the one showing its pages.
+        let kiosk_id = wait_for("the agent's tab", Duration::from_secs(20), || {
+            let pages = browser.pages().ok()?;
+            pages
+                .into_iter()
+                .find(|p| p.url.starts_with("http://127.0.0.1") && !p.url.starts_with(&origin))
+                .map(|p| p.target_id)
+        })?;
+        let kiosk = browser
+            .tab(&kiosk_id)
+            .map_err(|e| format!("DevTools: {e}"))?;
+        Ok(Rig {
+            dir,
+            origin,
+            elf,
+            ports,
+            reader: Some(reader),
+            agent,
+            serve,
+            browser,
+            kiosk,
+            shots,
+            chromium,
+        })
+    }
+
+    /// The reader; an error while it is stopped.
+    pub fn reader(&mut self) -> Result<&mut Reader> {
+        self.reader.as_mut().ok_or("the reader is stopped".into())
+    }
+
+    /// Waits for the agent's next event named `name` (its JSON `event` field); the line.
+    pub fn agent_event(&mut self, name: &str, timeout: Duration) -> Result<String> {
+        self.agent
+            .wait_line(&format!("event `{name}`"), timeout, |l| {
+                event(l).filter(|e| e == name).map(|_| l.to_string())
+            })
+    }
+
+    /// Waits until the kiosk tab's URL satisfies `ok` and its page has loaded; the URL.
+    pub fn kiosk_at(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        let kiosk = &mut self.kiosk;
+        let found = wait_for(what, timeout, || {
+            let url = kiosk.url().ok()?;
+            let loaded = kiosk.evaluate("document.readyState").ok()? == "complete";
+            (loaded && ok(&url)).then_some(url)
+        });
+        found.map_err(|e| {
+            let url = self.kiosk.url().unwrap_or_default();
+            format!("{e}; the kiosk tab is at {url}")
+        })
+    }
+
+    /// The kiosk tab's visible text.
+    pub fn kiosk_text(&mut self) -> Result<String> {
+        self.kiosk.body_text().map_err(|e| format!("DevTools: {e}"))
+    }
+
+    /// Waits until the kiosk tab's text contains `needle`.
+    pub fn wait_kiosk_text(&mut self, needle: &str, timeout: Duration) -> Result<String> {
+        self.kiosk
+            .wait_until(timeout, |_, text| text.contains(needle))
+            .map(|(_, text)| text)
+            .map_err(|e| format!("waiting for `{needle}` on the kiosk tab: {e}"))
+    }
+
+    /// Screenshot of the kiosk tab to `target/e2e-screenshots/<name>.png`.
+    pub fn shot_kiosk(&mut self, name: &str) -> Result<PathBuf> {
+        shot(&self.shots, &mut self.kiosk, name)
+    }
+
+    /// The phone: a new tab at 390×844 on the portal's kiosk page, signed in as `name`/`email`,
+    /// showing its QR code. Returns the tab.
+    pub fn phone_sign_in(&mut self, name: &str, email: &str) -> Result<Tab> {
+        let dev = |e: hfjwt_kiosk_host::cdp::CdpError| format!("DevTools: {e}");
+        let mut phone = self.browser.new_tab("about:blank").map_err(dev)?;
+        phone
+            .call(
+                "Emulation.setDeviceMetricsOverride",
+                serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+            )
+            .map_err(dev)?;
+        phone
+            .navigate(&format!("{}/portal/kiosk.html", self.origin))
+            .map_err(dev)?;
+        let js = format!(
+            "(() => {{ const f = document.querySelector('form'); \
+               f.querySelector('[name=name]').value = {name:?}; \
+               f.querySelector('[name=email]').value = {email:?}; \
+               f.submit(); return true; }})()"
+        );
+        phone.evaluate(&js).map_err(dev)?;
+        wait_for("the phone's QR code", Duration::from_secs(15), || {
+            let v = phone
+                .evaluate("document.readyState === 'complete' && !!document.querySelector('svg')")
+                .ok()?;
+            v.as_bool().filter(|b| *b)
+        })?;
+        Ok(phone)
+    }
+
+    /// Reloads the phone's page: the portal shows a freshly minted code.
+    pub fn phone_renew(&mut self, phone: &mut Tab) -> Result<()> {
+        phone
+            .navigate(&format!("{}/portal/kiosk.html", self.origin))
+            .map_err(|e| format!("DevTools: {e}"))
+    }
+
+    /// Screenshots the phone tab and decodes its QR code from the pixels with `zbarimg`.
+    pub fn read_qr(&self, phone: &mut Tab, name: &str) -> Result<String> {
+        let png = shot(&self.shots, phone, name)?;
+        let out = Command::new("zbarimg")
+            .args(["--raw", "-q", "-Sqrcode.enable"])
+            .arg(&png)
+            .output()
+            .map_err(|e| format!("zbarimg: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || text.is_empty() {
+            return Err(format!("zbarimg found no QR code in {}", png.display()));
+        }
+        Ok(text)
+    }
+
+    /// A portal code minted here (not by the phone), issued at `iat`.
+    pub fn code(&self, email: &str, name: &str, iat: u64, jti: &str) -> Result<String> {
+        let key = hfjwt::Key::new(PORTAL_KEY.as_bytes()).map_err(|e| e.to_string())?;
+        let grant = hfjwt::Grant::new(email, iat, jti).with_name(name);
+        let mut buf = vec![0u8; hfjwt::token_len(&grant)];
+        hfjwt::mint(&key, &grant, &mut buf)
+            .map(str::to_string)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Stops the reader (QEMU), so the agent's line drops.
+    pub fn stop_reader(&mut self) {
+        if let Some(r) = self.reader.take() {
+            r.stop();
+        }
+    }
+
+    /// Boots the reader again on the same ports.
+    pub fn restart_reader(&mut self) -> Result<()> {
+        self.stop_reader();
+        let reader = Reader::boot(&self.elf, self.ports, &self.dir.join("defmt-2.bin"))?;
+        self.reader = Some(reader);
+        Ok(())
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.agent.stop();
+        self.stop_reader();
+        self.serve.stop();
+    }
+}
+
+/// The `event` field of one of the agent's JSON log lines.
+pub fn event(line: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    v.get("event")?.as_str().map(str::to_string)
+}
+
+/// Screenshot of `tab` to `<shots>/<name>.png`.
+pub fn shot(shots: &Path, tab: &mut Tab, name: &str) -> Result<PathBuf> {
+    let path = shots.join(format!("{name}.png"));
+    tab.screenshot(&path)
+        .map_err(|e| format!("screenshot {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// A fake reader: listens on the host UART's port (while the real one is stopped), so the
+/// agent reconnects to it, and writes what the test says.
+pub struct FakeReader {
+    stream: TcpStream,
+    input: BufReader<TcpStream>,
+}
+
+impl FakeReader {
+    /// Listens on `port`; returns once the agent has connected.
+    pub fn accept(port: u16, timeout: Duration) -> Result<FakeReader> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("bind {port}: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let (stream, _) = wait_for("the agent to connect to the fake reader", timeout, || {
+            listener.accept().ok()
+        })?;
+        stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+        let input = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+        Ok(FakeReader { stream, input })
+    }
+
+    /// The next line the agent sent, within `timeout`.
+    pub fn read_line(&mut self, timeout: Duration) -> Result<String> {
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        self.input
+            .read_line(&mut line)
+            .map_err(|e| format!("reading from the agent: {e}"))?;
+        Ok(line.trim_end().to_string())
+    }
+
+    /// Writes one line to the agent.
+    pub fn send(&mut self, line: &str) -> Result<()> {
+        writeln!(self.stream, "{line}").map_err(|e| format!("fake reader: {e}"))
+    }
+}
