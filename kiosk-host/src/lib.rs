@@ -6,8 +6,13 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod cdp;
+pub mod chromium;
+pub mod config;
 pub mod line;
+pub mod link;
 pub mod log;
 pub mod origin;
 pub mod pages;
 pub mod server;
+pub mod shell;

@@ -1,0 +1,344 @@
+//! The I/O shell: runs the reader line, the page server and the kiosk browser, feeds what
+//! happens to the [`Agent`] and performs the [`Action`]s it returns. No decision is made here.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hfjwt_firmware::protocol::HostCommand;
+
+use crate::agent::{Action, Agent, AgentConfig, CLOCK_FLOOR, Input, time_command};
+use crate::cdp::{Browser, CdpError, Tab};
+use crate::chromium::{Chromium, LaunchOptions};
+use crate::config::{BrowserMode, Config};
+use crate::link::{self, LineEvent};
+use crate::log::{LogEvent, Logger};
+use crate::origin::{CheckedUrl, SupportOrigin};
+use crate::pages::Branding;
+use crate::server::PageServer;
+
+/// How often the browser is checked while nothing else happens.
+const HEALTH_EVERY: Duration = Duration::from_secs(2);
+/// Longest wait for one of the agent's own pages to load.
+const OWN_PAGE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for the support center's page to load.
+const SUPPORT_PAGE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Runs the agent. Returns only if it cannot start (no browser, no page server): then the
+/// error says why. Once running it never exits on its own.
+pub fn run(config: Config) -> Result<(), String> {
+    let logger = Logger::new(config.json);
+    let pages = PageServer::start(
+        Branding {
+            company: config.company.clone(),
+            support_origin: config.support.as_str().to_string(),
+        },
+        config.message_for.as_secs(),
+    )
+    .map_err(|e| format!("cannot start the page server on 127.0.0.1: {e}"))?;
+    let mut agent = Agent::new(AgentConfig {
+        support: config.support.clone(),
+        kiosk_name: config.kiosk_name.clone(),
+        time_every: config.time_every,
+        message_for: config.message_for,
+    });
+    pages.set_idle(agent.idle_view().clone());
+
+    let mut kiosk = KioskBrowser {
+        mode: config.browser.clone(),
+        chromium: None,
+        tab: None,
+        pages: pages.clone(),
+        support: config.support.clone(),
+        logger,
+        endpoint: String::new(),
+    };
+    kiosk
+        .connect()
+        .map_err(|e| format!("cannot start the kiosk browser: {e}"))?;
+    logger.log(
+        &LogEvent::new("agent_ready")
+            .with("pages", pages.base_url())
+            .with("cdp", &kiosk.endpoint)
+            .with(
+                "tab",
+                kiosk.tab.as_ref().map(Tab::target_id).unwrap_or_default(),
+            )
+            .with("support_origin", config.support.as_str()),
+    );
+
+    let (events_tx, events) = mpsc::channel();
+    let (commands, commands_rx) = mpsc::channel::<HostCommand>();
+    link::spawn(config.line.clone(), events_tx, commands_rx, logger)
+        .map_err(|e| format!("cannot start the reader thread: {e}"))?;
+
+    let mut last_health = Instant::now();
+    loop {
+        let now = Instant::now();
+        let wait = agent
+            .next_deadline()
+            .map_or(HEALTH_EVERY, |d| d.saturating_duration_since(now))
+            .min(HEALTH_EVERY);
+        let event = match events.recv_timeout(wait) {
+            Ok(event) => Some(event),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err("the reader thread stopped".into());
+            }
+        };
+        let input = match &event {
+            Some(LineEvent::Connected) => Input::Connected,
+            Some(LineEvent::Disconnected) => Input::Disconnected,
+            Some(LineEvent::Line(line)) => Input::from_line(line),
+            None => Input::Tick,
+        };
+        let mut pending = vec![input];
+        while let Some(input) = pending.pop() {
+            for action in agent.handle(input, Instant::now()) {
+                if let Some(follow_up) = kiosk.perform(action, &commands) {
+                    pending.push(follow_up);
+                }
+            }
+        }
+        if last_health.elapsed() >= HEALTH_EVERY {
+            last_health = Instant::now();
+            kiosk.check_health();
+        }
+    }
+}
+
+/// The kiosk browser and the one tab the agent drives.
+struct KioskBrowser {
+    mode: BrowserMode,
+    chromium: Option<Chromium>,
+    tab: Option<Tab>,
+    pages: PageServer,
+    support: SupportOrigin,
+    logger: Logger,
+    endpoint: String,
+}
+
+impl KioskBrowser {
+    /// Starts or attaches to the browser, picks the kiosk tab and shows the idle page.
+    fn connect(&mut self) -> Result<(), String> {
+        self.tab = None;
+        let idle = self.pages.idle_url();
+        let endpoint = match &self.mode {
+            BrowserMode::Launch(options) => {
+                let running = self.chromium.as_mut().is_some_and(Chromium::is_running);
+                if !running {
+                    self.chromium = None;
+                    let options = LaunchOptions {
+                        start_url: Some(idle.clone()),
+                        ..options.clone()
+                    };
+                    let chromium = Chromium::launch(&options).map_err(|e| e.to_string())?;
+                    self.logger.log(
+                        &LogEvent::new("browser_started")
+                            .with("pid", chromium.pid())
+                            .with("cdp", chromium.ws_url()),
+                    );
+                    self.chromium = Some(chromium);
+                }
+                self.chromium
+                    .as_ref()
+                    .map(|c| c.ws_url().to_string())
+                    .unwrap_or_default()
+            }
+            BrowserMode::Attach(endpoint) => endpoint.clone(),
+        };
+        let mut browser = Browser::connect(&endpoint).map_err(|e| e.to_string())?;
+        self.endpoint = browser.ws_url().to_string();
+        let tab = self.pick_tab(&mut browser).map_err(|e| e.to_string())?;
+        self.tab = Some(tab);
+        self.show(&idle).map_err(|e| e.to_string())
+    }
+
+    /// The tab already showing one of the agent's pages; else (when we started the browser)
+    /// its first tab; else a new tab.
+    fn pick_tab(&self, browser: &mut Browser) -> Result<Tab, CdpError> {
+        let pages = browser.pages()?;
+        if let Some(ours) = pages.iter().find(|p| self.pages.owns(&p.url)) {
+            return browser.tab(&ours.target_id);
+        }
+        if matches!(self.mode, BrowserMode::Launch(_))
+            && let Some(first) = pages.first()
+        {
+            return browser.tab(&first.target_id);
+        }
+        browser.new_tab(&self.pages.idle_url())
+    }
+
+    /// Navigates the kiosk tab to one of the agent's own pages.
+    fn show(&mut self, url: &str) -> Result<(), CdpError> {
+        let tab = self.tab.as_mut().ok_or_else(no_tab)?;
+        tab.navigate_within(url, OWN_PAGE_TIMEOUT)
+    }
+
+    fn perform(
+        &mut self,
+        action: Action,
+        commands: &mpsc::Sender<HostCommand>,
+    ) -> Option<Input<'static>> {
+        match action {
+            Action::Log(event) => self.logger.log(&event),
+            Action::Send(command) => {
+                let _ = commands.send(command);
+            }
+            Action::SendTime => {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                match time_command(now, CLOCK_FLOOR) {
+                    Some(command) => {
+                        let _ = commands.send(command);
+                        self.logger
+                            .log(&LogEvent::new("time_sent").with("unix", now));
+                    }
+                    None => self.logger.log(
+                        &LogEvent::new("host_clock_unset")
+                            .with("unix", now)
+                            .with("floor", CLOCK_FLOOR),
+                    ),
+                }
+            }
+            Action::UpdateIdle(view) => self.pages.set_idle(view),
+            Action::ShowIdle => {
+                let url = self.pages.idle_url();
+                self.browser_step("show_idle", |k| k.show(&url));
+            }
+            Action::Show(notice) => {
+                let url = self.pages.notice_url(notice);
+                self.browser_step("show_notice", |k| k.show(&url));
+            }
+            Action::Open(url) => return self.open(&url),
+            Action::SignOut(url) => self.sign_out(&url),
+        }
+        None
+    }
+
+    fn open(&mut self, url: &CheckedUrl) -> Option<Input<'static>> {
+        let started = Instant::now();
+        let result = self
+            .tab
+            .as_mut()
+            .ok_or_else(no_tab)
+            .and_then(|tab| tab.navigate_within(url.as_str(), SUPPORT_PAGE_TIMEOUT));
+        match result {
+            Ok(()) => {
+                self.logger.log(
+                    &LogEvent::new("page_loaded")
+                        .with("place", url.place())
+                        .with("ms", started.elapsed().as_millis()),
+                );
+                None
+            }
+            Err(CdpError::Navigation(error)) => {
+                self.logger.log(
+                    &LogEvent::new("open_failed")
+                        .with("place", url.place())
+                        .with("error", error),
+                );
+                Some(Input::OpenFailed)
+            }
+            Err(e) => {
+                self.logger.log(
+                    &LogEvent::new("open_slow")
+                        .with("place", url.place())
+                        .with("error", &e),
+                );
+                if e.is_disconnect() {
+                    self.lost(&e);
+                }
+                None
+            }
+        }
+    }
+
+    /// Logout page, then clear the support center's cookies and storage, then the idle page.
+    fn sign_out(&mut self, url: &CheckedUrl) {
+        let origin = self.support.as_str().to_string();
+        self.browser_step("open_logout", |k| {
+            let tab = k.tab.as_mut().ok_or_else(no_tab)?;
+            match tab.navigate_within(url.as_str(), SUPPORT_PAGE_TIMEOUT) {
+                // An unreachable logout page must not keep the session: clear anyway.
+                Err(CdpError::Navigation(_)) | Err(CdpError::Timeout(_)) | Ok(()) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
+        self.browser_step("clear_origin", |k| {
+            let tab = k.tab.as_mut().ok_or_else(no_tab)?;
+            tab.clear_origin(&origin)?;
+            let left = tab.cookies(&origin)?.len();
+            k.logger.log(
+                &LogEvent::new("signed_out")
+                    .with("origin", &origin)
+                    .with("cookies_left", left),
+            );
+            Ok(())
+        });
+        let idle = self.pages.idle_url();
+        self.browser_step("show_idle", |k| k.show(&idle));
+    }
+
+    /// Runs one browser operation; on failure logs it, and if the browser is gone, reconnects
+    /// (restarting Chromium when the agent started it).
+    fn browser_step(
+        &mut self,
+        step: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<(), CdpError>,
+    ) {
+        if self.tab.is_none() {
+            self.reconnect();
+        }
+        if let Err(e) = f(self) {
+            self.logger.log(
+                &LogEvent::new("browser_error")
+                    .with("step", step)
+                    .with("error", &e),
+            );
+            if e.is_disconnect() {
+                self.lost(&e);
+            }
+        }
+    }
+
+    fn lost(&mut self, e: &CdpError) {
+        self.logger
+            .log(&LogEvent::new("browser_lost").with("error", e));
+        self.tab = None;
+        self.reconnect();
+    }
+
+    fn reconnect(&mut self) {
+        match self.connect() {
+            Ok(()) => self
+                .logger
+                .log(&LogEvent::new("browser_ready").with("cdp", &self.endpoint)),
+            Err(e) => self
+                .logger
+                .log(&LogEvent::new("browser_unavailable").with("error", e)),
+        }
+    }
+
+    /// Called every few seconds: is the browser (and the kiosk tab) still there?
+    fn check_health(&mut self) {
+        let chromium_gone = self.chromium.as_mut().is_some_and(|c| !c.is_running());
+        if chromium_gone {
+            self.lost(&CdpError::Io(std::io::Error::other("Chromium exited")));
+            return;
+        }
+        match self.tab.as_mut().map(Tab::url) {
+            None => self.reconnect(),
+            Some(Err(e)) if e.is_disconnect() => self.lost(&e),
+            Some(_) => {}
+        }
+    }
+}
+
+fn no_tab() -> CdpError {
+    CdpError::Io(std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        "no kiosk tab",
+    ))
+}
