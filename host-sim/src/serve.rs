@@ -1501,6 +1501,77 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_is_worded_without_jargon() {
+        for kind in ErrorKind::ALL {
+            let w = wording(Refusal::Token(kind), 120);
+            let all = format!("{} {} {}", w.heading, w.what, w.next);
+            // No snake_case kinds either: those are for the header and the help desk.
+            for jargon in ["jti", "iat", "claim", "token replayed", "_"] {
+                assert!(!all.contains(jargon), "{kind:?}: {all}");
+            }
+            assert!(!w.heading.is_empty() && !w.next.is_empty());
+        }
+        let expired = wording(Refusal::Token(ErrorKind::Expired), 120);
+        assert_eq!(expired.heading, "Remote token has expired");
+        assert!(expired.what.contains("120 seconds (2 minutes)"));
+        assert_eq!(
+            wording(Refusal::Token(ErrorKind::Replayed), 120).heading,
+            "This sign-in link was already used"
+        );
+        assert_eq!(wording(Refusal::NoToken, 120).heading, "No token given");
+        let again = wording(Refusal::AlreadySignedIn { target: "/kb" }, 120);
+        assert_eq!(
+            (again.heading, again.tone),
+            ("You are already signed in", Tone::Ok)
+        );
+    }
+
+    #[test]
+    fn seconds_read_as_words() {
+        assert_eq!(seconds_in_words(1), "1 second");
+        assert_eq!(seconds_in_words(60), "60 seconds");
+        assert_eq!(seconds_in_words(120), "120 seconds (2 minutes)");
+        assert_eq!(seconds_in_words(150), "150 seconds");
+    }
+
+    #[test]
+    fn qr_code_is_inline_svg_black_on_white_with_a_quiet_zone() {
+        let text = "eyJ".repeat(90);
+        let svg = qr_svg(&text).unwrap();
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\""), "{svg}");
+        assert!(!svg.contains("<?xml"));
+        assert!(svg.ends_with("</svg>"));
+        // One unit per module, four modules of quiet zone on each side.
+        let modules =
+            qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+                .unwrap()
+                .width();
+        let side = modules + 8;
+        assert!(
+            svg.contains(&format!("viewBox=\"0 0 {side} {side}\"")),
+            "{svg}"
+        );
+        assert!(svg.contains("fill=\"#ffffff\"") && svg.contains("fill=\"#000000\""));
+    }
+
+    #[test]
+    fn pages_link_the_stylesheet_and_escape_their_frame() {
+        let frame = Frame {
+            site: "<acme>".into(),
+            product: "Support center",
+            logo: "A".into(),
+            nav: String::new(),
+            footer: String::new(),
+            head: String::new(),
+        };
+        let page = frame.render("T & T", "<p>x</p>");
+        assert!(page.contains("<link rel=\"stylesheet\" href=\"/assets/hfjwt.css\">"));
+        assert!(page.contains("<title>T &amp; T · &lt;acme&gt;</title>"));
+        assert!(page.contains("<main class=\"hf-main\">\n<p>x</p>\n</main>"));
+        assert!(STYLESHEET.contains(".hf-card"));
+    }
+
+    #[test]
     fn finds_the_session_cookie() {
         let mut h = HeaderMap::new();
         h.insert(
@@ -1509,5 +1580,7 @@ mod tests {
         );
         assert_eq!(session_id(&h).as_deref(), Some("abc"));
         assert_eq!(session_id(&HeaderMap::new()), None);
+        assert_eq!(cookie_value(&h, "b").as_deref(), Some("2"));
+        assert_eq!(cookie_value(&h, PORTAL_COOKIE), None);
     }
 }

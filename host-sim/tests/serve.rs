@@ -1159,17 +1159,11 @@ fn finish_within(mut cmd: std::process::Command, limit: Duration) -> std::proces
     child.wait_with_output().unwrap()
 }
 
-/// The phone page's QR code, read from pixels: a headless Chromium (390×844, a phone) posts
-/// the kiosk form and screenshots the page it lands on; zbarimg decodes the PNG; the decoded
-/// text must be exactly a token the kiosk key verifies, for the name and email entered.
-#[test]
-fn kiosk_qr_code_decodes_from_a_headless_chromium_screenshot() {
-    let kf = key_file(KEY);
-    let kk = key_file(KIOSK_KEY);
-    let s = Server::start(&["--key-file", &kf, "--kiosk-key-file", &kk]);
-    let name = "Josephine Smith-Ellington";
-    let email = "josephine.smith-ellington@support.acme-industries.com";
-    // A page that posts the form as the phone's browser would, then follows the redirect.
+/// What a phone shows: a headless Chromium (390×844) posts the kiosk form with `name` and
+/// `email`, follows the redirect, runs the page's script for `virtual_ms` of virtual time
+/// (Chromium waits for pending fetches), and screenshots the page; zbarimg decodes the QR
+/// code in the PNG. Returns the decoded text.
+fn phone_qr_text(s: &Server, name: &str, email: &str, virtual_ms: u32) -> String {
     let submit = write_file(
         "kiosk-submit.html",
         format!(
@@ -1189,13 +1183,13 @@ fn kiosk_qr_code_decodes_from_a_headless_chromium_screenshot() {
         "--disable-gpu",
         "--no-first-run",
         "--window-size=390,844",
-        // Lets the form post and the redirect finish before the shot is taken.
-        "--virtual-time-budget=5000",
+        &format!("--virtual-time-budget={virtual_ms}"),
         &format!("--user-data-dir={}", profile.display()),
         &format!("--screenshot={}", png.display()),
         &format!("file://{}", submit.display()),
     ]);
     let shot = finish_within(chromium, Duration::from_secs(120));
+    let _ = std::fs::remove_dir_all(&profile);
     assert!(
         shot.status.success() && png.exists(),
         "chromium failed: {}",
@@ -1211,22 +1205,59 @@ fn kiosk_qr_code_decodes_from_a_headless_chromium_screenshot() {
         String::from_utf8_lossy(&decoded.stderr)
     );
     let text = String::from_utf8(decoded.stdout).unwrap();
-    let token = text.strip_suffix('\n').unwrap_or(&text);
+    text.strip_suffix('\n').unwrap_or(&text).to_owned()
+}
+
+/// The phone page's QR code, read from pixels: the decoded text must be exactly a token the
+/// kiosk key verifies, for the name and email entered, and the one the page was served with.
+#[test]
+fn kiosk_qr_code_decodes_from_a_headless_chromium_screenshot() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&["--key-file", &kf, "--kiosk-key-file", &kk]);
+    let name = "Josephine Smith-Ellington";
+    let email = "josephine.smith-ellington@support.acme-industries.com";
+    // 2 s of virtual time: enough for the post and the redirect.
+    let token = phone_qr_text(&s, name, email, 2000);
     assert!(
         token.len() >= 250,
         "a realistic token: {} chars",
         token.len()
     );
-    let (got_name, got_email, _, jti) = kiosk_verify(KIOSK_KEY, token).unwrap_or_else(|kind| {
+    let (got_name, got_email, _, jti) = kiosk_verify(KIOSK_KEY, &token).unwrap_or_else(|kind| {
         panic!("the decoded QR code is not a kiosk token ({kind}): {token:?}")
     });
     assert_eq!(
         (got_name.as_deref(), got_email.as_str()),
         (Some(name), email)
     );
-    // It is the token the page was served with.
-    s.wait_log(&format!(
+    let log = s.wait_log(&format!(
         "decision=portal_kiosk_minted jti={jti} email={email}"
     ));
-    let _ = std::fs::remove_dir_all(&profile);
+    assert_eq!(
+        log.matches("decision=portal_kiosk_minted").count(),
+        1,
+        "{log}"
+    );
+}
+
+/// The page renews its code before the 120 s run out: after 110 s (virtual) on the page, the
+/// QR code on screen is a second, freshly minted token, not the one first shown.
+#[test]
+fn kiosk_page_renews_its_code_before_it_expires() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&["--key-file", &kf, "--kiosk-key-file", &kk]);
+    let token = phone_qr_text(&s, "Jo", "jo@acme.com", 110_000);
+    let (.., jti) = kiosk_verify(KIOSK_KEY, &token).unwrap();
+    let log = s.wait_log(&format!("decision=portal_kiosk_minted jti={jti} "));
+    let minted: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("decision=portal_kiosk_minted"))
+        .collect();
+    assert_eq!(minted.len(), 2, "one renewal at 100 s: {log}");
+    assert!(
+        minted[1].contains(&jti),
+        "the code on screen is the renewed one: {log}"
+    );
 }
