@@ -1003,8 +1003,8 @@ fn portal_problem_html(e: &hfjwt::Error) -> String {
         _ => "The portal could not sign you in with these details.",
     };
     format!(
-        "<div class=\"hf-status hf-error\" role=\"alert\"><span class=\"hf-icon\" \
-         aria-hidden=\"true\"></span><p class=\"hf-lead\">{}</p></div>\n",
+        "<div class=\"hf-alert hf-error\" role=\"alert\"><span class=\"hf-icon\" \
+         aria-hidden=\"true\"></span><span>{}</span></div>\n",
         escape_html(text)
     )
 }
@@ -1240,7 +1240,7 @@ fn kiosk_code_page(c: &Center, key: &Key, person: &Person) -> Response {
          data-renew-before=\"{KIOSK_RENEW_BEFORE}\">\n\
          <h1>Scan this at the kiosk</h1>\n\
          <div class=\"hf-qr\">{qr}</div>\n\
-         <p class=\"hf-countdown\" aria-live=\"polite\">Valid for \
+         <p class=\"hf-countdown\">Valid for \
          <span data-seconds-left>{KIOSK_TOKEN_SECONDS}</span> more seconds</p>\n\
          <div class=\"hf-meter\"><span data-meter></span></div>\n\
          <p class=\"hf-muted\">A new code appears before this one runs out. Each code signs you \
