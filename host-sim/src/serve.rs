@@ -220,6 +220,12 @@ impl Config {
         } else {
             None
         };
+        if kiosk_key.as_ref().is_some_and(|k| same_key(&key, k)) {
+            return Err(Failure::usage(
+                "the kiosk key is the HappyFox key: a phone's code would then sign in at \
+                 HappyFox directly; give the kiosks' portal_key instead",
+            ));
+        }
 
         let (account, domain) = match (args.account, args.domain) {
             (None, None) => (file.account, file.domain),
@@ -281,6 +287,19 @@ impl Config {
             kiosk_key,
         })
     }
+}
+
+/// Whether `a` and `b` are the same key, asked of the core: a probe token minted with `b`
+/// passes verification with `a` (the keys themselves are never compared or copied here).
+fn same_key(a: &Key, b: &Key) -> bool {
+    let grant = hfjwt::Grant::new("probe@example.com", 0, "key-probe");
+    let mut buf = vec![0u8; hfjwt::token_len(&grant)];
+    let Ok(token) = hfjwt::mint(b, &grant, &mut buf) else {
+        return false;
+    };
+    let mut scratch = vec![0u8; hfjwt::scratch_len(token.len())];
+    let mut verifier: hfjwt::Verifier = hfjwt::Verifier::new(a.clone());
+    verifier.verify(token, 0, &mut scratch).is_ok()
 }
 
 /// Runs `serve` until Ctrl-C.

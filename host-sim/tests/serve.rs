@@ -1114,6 +1114,11 @@ fn kiosk_key_configuration_errors_exit_2() {
             vec!["--config", both.to_str().unwrap()],
             "the config file sets both kiosk_key_file and kiosk_key_env",
         ),
+        // The HappyFox key is not a kiosk key: the phone's code would work at HappyFox.
+        (
+            vec!["--kiosk-key-file", kf.as_str()],
+            "the kiosk key is the HappyFox key",
+        ),
     ] {
         let mut all = vec!["serve", "--port", "0", "--key-file", &kf];
         all.extend(args.iter().copied());
