@@ -17,7 +17,7 @@
 //!   key (`--kiosk-key-file`/`--kiosk-key-env`) as a QR code and as text, renewed before its
 //!   120 s run out.
 //! - `GET /assets/hfjwt.css`: the stylesheet every page links (shared with the kiosk agent).
-//! - anything else: a 404 page.
+//! - anything else: a 404 page (405 for a known path used with the wrong method).
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -391,6 +391,7 @@ fn router(center: Arc<Center>) -> Router {
         .route("/portal/kiosk.html", get(kiosk_page).post(kiosk_form))
         .route(STYLESHEET_PATH, get(stylesheet))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(center)
 }
 
@@ -934,6 +935,20 @@ async fn not_found(State(c): State<Arc<Center>>, headers: HeaderMap, uri: Uri) -
     html_response(
         StatusCode::NOT_FOUND,
         support_frame(&c, person.as_ref(), None).render("Page not found", &cards(&[&card])),
+    )
+}
+
+async fn method_not_allowed(State(c): State<Arc<Center>>, uri: Uri) -> Response {
+    let card = format!(
+        "{}\n<p class=\"hf-lead\">The page at <code>{}</code> cannot be used that way.</p>\n\
+         <div class=\"hf-actions\"><a class=\"hf-button\" href=\"/home\">Support center home</a>\
+         </div>",
+        status_html(Tone::Warning, "Not available"),
+        escape_html(uri.path())
+    );
+    html_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        support_frame(&c, None, None).render("Not available", &cards(&[&card])),
     )
 }
 
@@ -1543,6 +1558,13 @@ mod tests {
             (again.heading, again.tone),
             ("You are already signed in", Tone::Ok)
         );
+    }
+
+    #[test]
+    fn the_phone_page_counts_down_the_kiosk_window() {
+        // A kiosk judges portal tokens with the core's default window.
+        assert_eq!(KIOSK_TOKEN_SECONDS, Policy::new().get_max_age());
+        assert!(KIOSK_RENEW_BEFORE < KIOSK_TOKEN_SECONDS);
     }
 
     #[test]

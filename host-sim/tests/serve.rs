@@ -585,6 +585,11 @@ fn unknown_paths_get_a_404_page() {
     let r = s.get("/%3Cb%3E", None);
     assert_eq!(r.status, 404);
     assert!(!r.body.contains("<b>"), "{}", r.body);
+    // A known path with the wrong method: 405, with a page too.
+    let r = s.post_form("/tickets", &[("x", "1")]);
+    assert_eq!(r.status, 405);
+    assert_plain_page(&r);
+    assert!(r.text().contains("cannot be used that way"));
 }
 
 #[test]
