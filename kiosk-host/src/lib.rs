@@ -16,3 +16,4 @@ pub mod origin;
 pub mod pages;
 pub mod server;
 pub mod shell;
+pub mod testkit;

@@ -1,0 +1,284 @@
+//! Helpers for tests that run the agent for real (this crate's and the end-to-end test's):
+//! the agent as a child process whose log lines can be awaited, and a fake reader on a TCP
+//! port. Nothing here sleeps for a fixed time: every wait is on a condition, with a timeout.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use hfjwt_firmware::protocol::{HostCommand, Reply};
+
+use crate::line::{Line, LineReader};
+
+/// A child process in its own process group, killed with everything it started (the agent's
+/// Chromium) when dropped. Its stdout is read line by line.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Process {
+    /// Starts `command` (stdout piped, stderr inherited) in a new process group.
+    pub fn spawn(mut command: Command) -> io::Result<Process> {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout"))?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Process {
+            child,
+            lines,
+            seen: Vec::new(),
+        })
+    }
+
+    /// The process id (also its process group id).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the next stdout line that `matches` (earlier lines are kept in
+    /// [`Process::seen`]); panics with everything seen when `timeout` passes or the process
+    /// closes its stdout.
+    pub fn wait_for(&mut self, timeout: Duration, mut matches: impl FnMut(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if matches(&line) {
+                        return line;
+                    }
+                }
+                Err(e) => panic!(
+                    "no matching line from pid {} ({e:?}); its stdout so far:\n{}",
+                    self.child.id(),
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Waits for a line whose first word is `event` (the agent's text log format).
+    pub fn wait_event(&mut self, event: &str, timeout: Duration) -> String {
+        self.wait_for(timeout, |line| line.split(' ').next() == Some(event))
+    }
+
+    /// Every stdout line read so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    /// Kills the whole process group and reaps the child.
+    pub fn kill(&mut self) {
+        // SIGKILL to the group: the agent and its Chromium with all its helper processes.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// What the agent's `agent_ready` line says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ready {
+    /// `http://127.0.0.1:PORT`, the agent's pages.
+    pub pages: String,
+    /// The browser's DevTools WebSocket URL.
+    pub cdp: String,
+    /// The target id of the kiosk tab.
+    pub tab: String,
+}
+
+impl Ready {
+    /// Parses an `agent_ready pages=… cdp=… tab=…` line.
+    pub fn parse(line: &str) -> Option<Ready> {
+        let field = |name: &str| {
+            line.split(' ')
+                .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
+                .map(str::to_string)
+        };
+        Some(Ready {
+            pages: field("pages")?,
+            cdp: field("cdp")?,
+            tab: field("tab")?,
+        })
+    }
+}
+
+/// Starts the agent binary at `program` with `args` and waits (up to 60 s) for its
+/// `agent_ready` line.
+pub fn start_agent(program: &str, args: &[&str]) -> (Process, Ready) {
+    let mut command = Command::new(program);
+    command.args(args);
+    let mut agent = Process::spawn(command)
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let line = agent.wait_event("agent_ready", Duration::from_secs(60));
+    let ready = Ready::parse(&line).unwrap_or_else(|| panic!("bad ready line {line}"));
+    (agent, ready)
+}
+
+/// Panics unless `chromium` runs: tests that need it fail loudly instead of skipping.
+pub fn require_chromium() {
+    let ok = Command::new("chromium")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "these tests need Chromium: apt-get install -y chromium (Debian's package)"
+    );
+}
+
+/// A stand-in for the reader: a TCP server the agent connects to with `--line tcp:…`.
+#[derive(Debug)]
+pub struct FakeReader {
+    listener: TcpListener,
+}
+
+impl FakeReader {
+    /// Listens on a free loopback port.
+    pub fn bind() -> io::Result<FakeReader> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        listener.set_nonblocking(true)?;
+        Ok(FakeReader { listener })
+    }
+
+    /// Listens on `addr` again (after an earlier [`FakeReader`] there was dropped: the
+    /// reader "comes back").
+    pub fn bind_to(addr: SocketAddr) -> io::Result<FakeReader> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        Ok(FakeReader { listener })
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("listener address: {e}"))
+    }
+
+    /// `tcp:127.0.0.1:PORT`, for `--line`.
+    pub fn line_spec(&self) -> String {
+        format!("tcp:{}", self.addr())
+    }
+
+    /// Waits up to `timeout` for the agent to connect.
+    pub fn accept(&self, timeout: Duration) -> ReaderConn {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    stream
+                        .set_nonblocking(false)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    return ReaderConn {
+                        stream,
+                        reader: LineReader::default(),
+                        lines: Vec::new(),
+                    };
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the agent did not connect to the fake reader within {timeout:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    }
+}
+
+/// One connection from the agent to the fake reader.
+#[derive(Debug)]
+pub struct ReaderConn {
+    stream: TcpStream,
+    reader: LineReader,
+    lines: Vec<String>,
+}
+
+impl ReaderConn {
+    /// Writes one reply line as the reader would (formatted by the protocol type, LF).
+    pub fn send(&mut self, reply: Reply<'_>) {
+        let line = format!("{reply}\n");
+        self.send_raw(line.as_bytes());
+    }
+
+    /// Writes raw bytes (to test line endings or junk).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream
+            .write_all(bytes)
+            .unwrap_or_else(|e| panic!("write to the agent: {e}"));
+    }
+
+    /// Waits up to `timeout` for the next command from the agent.
+    pub fn command(&mut self, timeout: Duration) -> HostCommand {
+        let line = self.line(timeout);
+        HostCommand::parse(line.as_bytes())
+            .unwrap_or_else(|e| panic!("the agent sent {line:?}, not a command: {e:?}"))
+    }
+
+    /// Waits up to `timeout` for the next line from the agent.
+    pub fn line(&mut self, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 256];
+        loop {
+            if !self.lines.is_empty() {
+                return self.lines.remove(0);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "no line from the agent within {timeout:?}");
+            self.stream
+                .set_read_timeout(Some(left))
+                .unwrap_or_else(|e| panic!("{e}"));
+            match self.stream.read(&mut buf) {
+                Ok(0) => panic!("the agent closed the line"),
+                Ok(n) => {
+                    for line in self.reader.push(&buf[..n]) {
+                        match line {
+                            Line::Text(t) => self.lines.push(t),
+                            other => panic!("bad line from the agent: {other:?}"),
+                        }
+                    }
+                }
+                Err(e)
+                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                Err(e) => panic!("read from the agent: {e}"),
+            }
+        }
+    }
+}

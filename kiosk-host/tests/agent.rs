@@ -1,0 +1,338 @@
+//! The agent binary for real: a headless Chromium, a fake reader on TCP, a stand-in support
+//! center on loopback. Chromium must be installed (these tests fail, never skip, without it).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hfjwt::ErrorKind;
+use hfjwt_firmware::protocol::{Button, DenyKind, HostCommand, Reply};
+use hfjwt_kiosk_host::cdp::{Browser, Tab};
+use hfjwt_kiosk_host::testkit::{FakeReader, Process, Ready, ReaderConn, require_chromium, start_agent};
+
+const AGENT: &str = env!("CARGO_BIN_EXE_hfjwt-kiosk-host");
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A stand-in support center: `/jwt/` sets a session cookie and redirects to `/tickets`,
+/// `/tickets` says whether the browser is signed in, `/logout` says goodbye (and, like a
+/// careless server, leaves the cookie: the agent must clear it). Records every request path.
+struct SupportCenter {
+    origin: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl SupportCenter {
+    fn start() -> SupportCenter {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || serve(stream, &log));
+            }
+        });
+        SupportCenter { origin, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn serve(stream: TcpStream, log: &Mutex<Vec<String>>) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    let mut cookie = String::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = header.strip_prefix("Cookie:") {
+            cookie = v.trim().to_string();
+        }
+    }
+    let target = request.split(' ').nth(1).unwrap_or("/").to_string();
+    log.lock().unwrap().push(target.clone());
+    let path = target.split('?').next().unwrap_or("/");
+    let signed_in = cookie.contains("hf_session=");
+    let (status, extra, body) = match path {
+        "/jwt/" => (
+            "302 Found",
+            "Set-Cookie: hf_session=s1; Path=/; HttpOnly\r\nLocation: /tickets\r\n".to_string(),
+            String::new(),
+        ),
+        "/tickets" if signed_in => (
+            "200 OK",
+            String::new(),
+            "<h1>My tickets</h1><p>Signed in as Jo Smith</p>\
+             <script>localStorage.setItem('draft', 'reply to ticket 7')</script>"
+                .to_string(),
+        ),
+        "/tickets" => ("200 OK", String::new(), "<h1>Please sign in</h1>".to_string()),
+        "/logout" => ("200 OK", String::new(), "<h1>You are signed out</h1>".to_string()),
+        _ => ("404 Not Found", String::new(), "<h1>Not found</h1>".to_string()),
+    };
+    let _ = write!(
+        writer,
+        "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+fn agent(reader: &FakeReader, support_origin: &str, extra: &[&str]) -> (Process, Ready) {
+    require_chromium();
+    let line = reader.line_spec();
+    let mut args = vec![
+        "--line",
+        &line,
+        "--support-origin",
+        support_origin,
+        "--headless",
+        "--company",
+        "Acme",
+    ];
+    args.extend_from_slice(extra);
+    start_agent(AGENT, &args)
+}
+
+/// A second DevTools connection to the agent's kiosk tab.
+fn kiosk_tab(ready: &Ready) -> Tab {
+    Browser::connect(&ready.cdp).unwrap().tab(&ready.tab).unwrap()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Connects, answers READY and checks the TIME the agent sends is now.
+fn connect(reader: &FakeReader, agent: &mut Process) -> ReaderConn {
+    let mut conn = reader.accept(WAIT);
+    agent.wait_event("reader_connected", WAIT);
+    let before = unix_now();
+    let HostCommand::Time { unix } = conn.command(WAIT) else {
+        panic!("expected TIME")
+    };
+    assert!(
+        unix + 5 >= before && unix <= unix_now() + 1,
+        "TIME {unix} is not now ({before})"
+    );
+    conn.send(Reply::Ready { device_id: "lobby-1" });
+    agent.wait_event("reader_ready", WAIT);
+    conn
+}
+
+fn shots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/kiosk-host-screenshots")
+}
+
+#[test]
+fn keeps_the_reader_clock_across_reconnects() {
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, "https://acme.happyfox.com", &["--time-every", "1"]);
+    let mut conn = connect(&reader, &mut agent);
+    // Periodic TIME on the same connection.
+    let HostCommand::Time { unix } = conn.command(WAIT) else {
+        panic!("expected a periodic TIME")
+    };
+    assert!(unix + 5 >= unix_now());
+    let mut tab = kiosk_tab(&ready);
+    tab.wait_until(WAIT, |_, text| text.contains("reader connected"))
+        .unwrap();
+
+    // The reader goes away (nothing listens any more): the idle page says so, and the agent
+    // keeps trying.
+    let addr = reader.addr();
+    drop(conn);
+    drop(reader);
+    agent.wait_event("reader_disconnected", WAIT);
+    let (url, text) = tab
+        .wait_until(WAIT, |_, text| text.contains("Reader disconnected"))
+        .unwrap();
+    assert!(url.starts_with(&ready.pages), "{url}");
+    assert!(text.contains("call a member of staff"), "{text}");
+
+    // It comes back: a new connection gets TIME again.
+    let reader = FakeReader::bind_to(addr).unwrap();
+    let _conn = connect(&reader, &mut agent);
+    tab.wait_until(WAIT, |_, text| !text.contains("Reader disconnected"))
+        .unwrap();
+}
+
+#[test]
+fn refuses_foreign_grants_and_explains_denials() {
+    // The support origin is https on the trap's port; the trap itself speaks http and records
+    // every request: a refused GRANT must never reach it.
+    let trap = SupportCenter::start();
+    let https_origin = trap.origin.replace("http://", "https://");
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, &https_origin, &["--message-seconds", "1"]);
+    let mut conn = connect(&reader, &mut agent);
+    let mut tab = kiosk_tab(&ready);
+    let host = trap.origin.trim_start_matches("http://");
+
+    let wrong_scheme = format!("{}/jwt/?token=x", trap.origin);
+    let userinfo = format!("https://{host}@evil.example/jwt/?token=x");
+    let other_path = format!("{https_origin}/jwt/../login?token=x");
+    for url in [
+        "https://evil.example/jwt/?token=x",
+        wrong_scheme.as_str(),
+        userinfo.as_str(),
+        other_path.as_str(),
+    ] {
+        conn.send(Reply::Grant { url });
+        let log = agent.wait_event("grant_refused", WAIT);
+        assert!(!log.contains("token"), "{log}");
+        let (shown, text) = tab
+            .wait_until(WAIT, |_, text| {
+                text.contains("This kiosk refused to open a page it does not trust")
+            })
+            .unwrap();
+        assert!(shown.starts_with(&ready.pages), "{url} -> {shown}");
+        assert!(text.contains("call a member of staff"), "{text}");
+        // Then back to the idle page, still the agent's.
+        let (shown, _) = tab
+            .wait_until(WAIT, |_, text| text.contains("Sign in with your phone"))
+            .unwrap();
+        assert!(shown.starts_with(&ready.pages), "{shown}");
+    }
+    assert!(trap.requests().is_empty(), "{:?}", trap.requests());
+
+    conn.send(Reply::Deny {
+        kind: DenyKind::Token(ErrorKind::Replayed),
+        message: "token replayed: this jti was already used",
+    });
+    agent.wait_event("deny", WAIT);
+    let (_, text) = tab
+        .wait_until(WAIT, |_, text| text.contains("This code was already used"))
+        .unwrap();
+    assert!(text.contains("Sign in again on your phone."), "{text}");
+    assert!(!text.contains("jti"), "{text}");
+    tab.wait_until(WAIT, |_, text| text.contains("Sign in with your phone"))
+        .unwrap();
+
+    conn.send(Reply::Deny {
+        kind: DenyKind::Token(ErrorKind::BadSignature),
+        message: "bad signature",
+    });
+    tab.wait_until(WAIT, |_, text| text.contains("This code was not issued by Acme"))
+        .unwrap();
+    assert!(trap.requests().is_empty());
+}
+
+#[test]
+fn signs_in_on_the_support_center_and_logout_clears_its_session() {
+    let support = SupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, &support.origin, &[]);
+    let mut conn = connect(&reader, &mut agent);
+    let mut tab = kiosk_tab(&ready);
+
+    conn.send(Reply::Select {
+        button: Button::Tickets,
+    });
+    agent.wait_event("select", WAIT);
+    let grant = format!("{}/jwt/?token=a.b.c&return_to=%2Ftickets", support.origin);
+    conn.send(Reply::Grant { url: &grant });
+    let log = agent.wait_event("grant", WAIT);
+    assert_eq!(log, format!("grant place={}/jwt/", support.origin));
+    let loaded = agent.wait_event("page_loaded", WAIT);
+    assert!(loaded.contains("place=") && !loaded.contains("a.b.c"), "{loaded}");
+    let (url, text) = tab
+        .wait_until(WAIT, |url, _| url.ends_with("/tickets"))
+        .unwrap();
+    assert_eq!(url, format!("{}/tickets", support.origin));
+    assert!(text.contains("Signed in as Jo Smith"), "{text}");
+    assert_eq!(tab.cookies(&support.origin).unwrap().len(), 1);
+    assert!(support.requests().contains(&"/jwt/?token=a.b.c&return_to=%2Ftickets".to_string()));
+
+    conn.send(Reply::Logout {
+        url: &format!("{}/logout", support.origin),
+    });
+    let signed_out = agent.wait_event("signed_out", WAIT);
+    assert!(signed_out.ends_with("cookies_left=0"), "{signed_out}");
+    assert!(support.requests().contains(&"/logout".to_string()));
+    let (url, _) = tab
+        .wait_until(WAIT, |_, text| text.contains("Sign in with your phone"))
+        .unwrap();
+    assert!(url.starts_with(&ready.pages), "{url}");
+    assert!(tab.cookies(&support.origin).unwrap().is_empty());
+
+    // The next person opens /tickets: not signed in, nothing left in storage.
+    tab.navigate(&format!("{}/tickets", support.origin)).unwrap();
+    assert!(tab.body_text().unwrap().contains("Please sign in"));
+    assert_eq!(
+        tab.evaluate("localStorage.getItem('draft')").unwrap(),
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn screenshots_of_the_agent_pages() {
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(
+        &reader,
+        "https://acme.happyfox.com",
+        &["--kiosk-name", "Lobby kiosk", "--message-seconds", "600"],
+    );
+    let dir = shots_dir();
+    let mut tab = kiosk_tab(&ready);
+    tab.wait_until(WAIT, |_, text| text.contains("Reader disconnected"))
+        .unwrap();
+    tab.screenshot(&dir.join("idle-disconnected.png")).unwrap();
+
+    let mut conn = connect(&reader, &mut agent);
+    conn.send(Reply::Select {
+        button: Button::Tickets,
+    });
+    tab.wait_until(WAIT, |_, text| text.contains("reader connected"))
+        .unwrap();
+    let pressed = tab
+        .evaluate("document.querySelector('[aria-pressed=true]').dataset.button")
+        .unwrap();
+    assert_eq!(pressed, "tickets");
+    tab.screenshot(&dir.join("idle.png")).unwrap();
+
+    for (kind, file, words) in [
+        (ErrorKind::Replayed, "deny-replayed.png", "This code was already used"),
+        (ErrorKind::Expired, "deny-expired.png", "This code is too old"),
+    ] {
+        conn.send(Reply::Deny {
+            kind: DenyKind::Token(kind),
+            message: "",
+        });
+        tab.wait_until(WAIT, |_, text| text.contains(words)).unwrap();
+        tab.screenshot(&dir.join(file)).unwrap();
+    }
+    conn.send(Reply::Grant {
+        url: "https://evil.example/jwt/?token=x",
+    });
+    tab.wait_until(WAIT, |_, text| text.contains("does not trust"))
+        .unwrap();
+    tab.screenshot(&dir.join("refused.png")).unwrap();
+}
+
+#[test]
+fn bad_options_exit_with_2() {
+    for args in [
+        vec!["--line", "tcp:127.0.0.1:1", "--support-origin", "https://a.example/jwt/"],
+        vec!["--line", "ttyACM0", "--support-origin", "https://a.example"],
+        vec!["--support-origin", "https://a.example"],
+        vec!["--line", "tcp:127.0.0.1:1", "--support-origin", "https://a.example", "--cdp", "x"],
+    ] {
+        let out = std::process::Command::new(AGENT).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error"), "{args:?}");
+    }
+}
