@@ -161,10 +161,10 @@ impl Connection {
         deadline: Instant,
         mut matches: impl FnMut(&Event) -> bool,
     ) -> Result<Event, CdpError> {
-        if let Some(i) = self.events.iter().position(&mut matches) {
-            if let Some(event) = self.events.remove(i) {
-                return Ok(event);
-            }
+        if let Some(i) = self.events.iter().position(&mut matches)
+            && let Some(event) = self.events.remove(i)
+        {
+            return Ok(event);
         }
         loop {
             let Some(message) = self.receive(deadline)? else {

@@ -14,13 +14,18 @@ use crate::origin::SupportOrigin;
 #[derive(Debug, Parser)]
 #[command(name = "hfjwt-kiosk-host", version, about, long_about = None)]
 pub struct Args {
-    /// The reader's line: serial:/dev/ttyACM0[,BAUD] or tcp:HOST:PORT.
-    #[arg(long, value_name = "SPEC")]
+    /// The reader's line (`serial:PATH,BAUD` or `tcp:HOST:PORT`).
+    #[arg(
+        long,
+        value_name = "SPEC",
+        help = "The reader's line: serial:/dev/ttyACM0[,BAUD] or tcp:HOST:PORT"
+    )]
     pub line: LineSpec,
 
-    /// The support center's origin; the only place the kiosk browser is sent
-    /// (e.g. https://acme.happyfox.com).
-    #[arg(long, value_name = "ORIGIN", value_parser = SupportOrigin::parse)]
+    /// The support center's origin, the only place the kiosk browser is sent.
+    #[arg(long, value_name = "ORIGIN", value_parser = SupportOrigin::parse,
+          help = "The support center's origin, the only place the kiosk browser is sent \
+                  (e.g. https://acme.happyfox.com)")]
     pub support_origin: SupportOrigin,
 
     /// The organisation whose sign-in codes the kiosk takes, as people know it.
@@ -54,9 +59,13 @@ pub struct Args {
     #[arg(long, conflicts_with = "cdp")]
     pub headless: bool,
 
-    /// Attach to a running Chromium instead of starting one: its DevTools endpoint,
-    /// ws://HOST:PORT/devtools/browser/ID or http://HOST:PORT.
-    #[arg(long, value_name = "URL")]
+    /// Attach to a running Chromium instead of starting one: its DevTools endpoint.
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "Attach to a running Chromium instead of starting one: its DevTools endpoint, \
+                  ws://HOST:PORT/devtools/browser/ID or http://HOST:PORT"
+    )]
     pub cdp: Option<String>,
 
     /// Log JSON lines instead of text.

@@ -149,13 +149,28 @@ pub fn button_label(button: Button) -> &'static str {
 /// polls it and reloads itself when it changes.
 pub fn idle_page(view: &IdleView, branding: &Branding, version: u64) -> String {
     let mut body = String::new();
+    // A reader that is down is the first thing anyone (staff) must see.
+    if view.reader == ReaderState::Disconnected {
+        body.push_str(
+            r#"<section class="hf-card hf-center" id="reader-status">
+<div class="hf-status hf-error"><span class="hf-icon" aria-hidden="true"></span><h1>Reader disconnected</h1></div>
+<p class="hf-lead">The scanner is not working right now. Please call a member of staff.</p>
+</section>
+"#,
+        );
+    }
     body.push_str(
         r#"<section class="hf-card hf-center">
 <div class="hf-status hf-info"><span class="hf-icon" aria-hidden="true"></span><h1 class="hf-big">Sign in with your phone</h1></div>
 <p class="hf-lead">Open the sign-in page on your phone and hold the QR code to the scanner.</p>
 <h2>After you sign in, go to</h2>
-<div class="hf-actions" id="return-to">"#,
+"#,
     );
+    body.push_str(match view.return_to {
+        Some(_) => r#"<p class="hf-muted">Press another button on the kiosk to change it.</p>"#,
+        None => r#"<p class="hf-muted">Press a button on the kiosk to choose.</p>"#,
+    });
+    body.push_str(r#"<div class="hf-actions" id="return-to">"#);
     for button in Button::ALL {
         let chosen = view.return_to == Some(button);
         body.push_str(&format!(
@@ -166,21 +181,7 @@ pub fn idle_page(view: &IdleView, branding: &Branding, version: u64) -> String {
             button_label(button),
         ));
     }
-    body.push_str("</div>\n");
-    body.push_str(match view.return_to {
-        Some(_) => r#"<p class="hf-muted">Press another button on the kiosk to change it.</p>"#,
-        None => r#"<p class="hf-muted">Press a button on the kiosk to choose.</p>"#,
-    });
-    body.push_str("\n</section>\n");
-    if view.reader == ReaderState::Disconnected {
-        body.push_str(
-            r#"<section class="hf-card hf-center" id="reader-status">
-<div class="hf-status hf-error"><span class="hf-icon" aria-hidden="true"></span><h2>Reader disconnected</h2></div>
-<p class="hf-lead">The scanner is not working right now. Please call a member of staff.</p>
-</section>
-"#,
-        );
-    }
+    body.push_str("</div>\n</section>\n");
     let reader = match view.reader {
         ReaderState::Connected => "reader connected",
         ReaderState::Disconnected => "reader disconnected",

@@ -140,8 +140,8 @@ impl Ready {
 pub fn start_agent(program: &str, args: &[&str]) -> (Process, Ready) {
     let mut command = Command::new(program);
     command.args(args);
-    let mut agent = Process::spawn(command)
-        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let mut agent =
+        Process::spawn(command).unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
     let line = agent.wait_event("agent_ready", Duration::from_secs(60));
     let ready = Ready::parse(&line).unwrap_or_else(|| panic!("bad ready line {line}"));
     (agent, ready)
@@ -276,7 +276,10 @@ impl ReaderConn {
                     }
                 }
                 Err(e)
-                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
                 Err(e) => panic!("read from the agent: {e}"),
             }
         }

@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hfjwt::ErrorKind;
 use hfjwt_firmware::protocol::{Button, DenyKind, HostCommand, Reply};
 use hfjwt_kiosk_host::cdp::{Browser, Tab};
-use hfjwt_kiosk_host::testkit::{FakeReader, Process, Ready, ReaderConn, require_chromium, start_agent};
+use hfjwt_kiosk_host::testkit::{
+    FakeReader, Process, ReaderConn, Ready, require_chromium, start_agent,
+};
 
 const AGENT: &str = env!("CARGO_BIN_EXE_hfjwt-kiosk-host");
 const WAIT: Duration = Duration::from_secs(30);
@@ -77,9 +79,21 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<String>>) {
              <script>localStorage.setItem('draft', 'reply to ticket 7')</script>"
                 .to_string(),
         ),
-        "/tickets" => ("200 OK", String::new(), "<h1>Please sign in</h1>".to_string()),
-        "/logout" => ("200 OK", String::new(), "<h1>You are signed out</h1>".to_string()),
-        _ => ("404 Not Found", String::new(), "<h1>Not found</h1>".to_string()),
+        "/tickets" => (
+            "200 OK",
+            String::new(),
+            "<h1>Please sign in</h1>".to_string(),
+        ),
+        "/logout" => (
+            "200 OK",
+            String::new(),
+            "<h1>You are signed out</h1>".to_string(),
+        ),
+        _ => (
+            "404 Not Found",
+            String::new(),
+            "<h1>Not found</h1>".to_string(),
+        ),
     };
     let _ = write!(
         writer,
@@ -106,7 +120,10 @@ fn agent(reader: &FakeReader, support_origin: &str, extra: &[&str]) -> (Process,
 
 /// A second DevTools connection to the agent's kiosk tab.
 fn kiosk_tab(ready: &Ready) -> Tab {
-    Browser::connect(&ready.cdp).unwrap().tab(&ready.tab).unwrap()
+    Browser::connect(&ready.cdp)
+        .unwrap()
+        .tab(&ready.tab)
+        .unwrap()
 }
 
 fn unix_now() -> u64 {
@@ -128,7 +145,9 @@ fn connect(reader: &FakeReader, agent: &mut Process) -> ReaderConn {
         unix + 5 >= before && unix <= unix_now() + 1,
         "TIME {unix} is not now ({before})"
     );
-    conn.send(Reply::Ready { device_id: "lobby-1" });
+    conn.send(Reply::Ready {
+        device_id: "lobby-1",
+    });
     agent.wait_event("reader_ready", WAIT);
     conn
 }
@@ -226,8 +245,10 @@ fn refuses_foreign_grants_and_explains_denials() {
         kind: DenyKind::Token(ErrorKind::BadSignature),
         message: "bad signature",
     });
-    tab.wait_until(WAIT, |_, text| text.contains("This code was not issued by Acme"))
-        .unwrap();
+    tab.wait_until(WAIT, |_, text| {
+        text.contains("This code was not issued by Acme")
+    })
+    .unwrap();
     assert!(trap.requests().is_empty());
 }
 
@@ -248,14 +269,21 @@ fn signs_in_on_the_support_center_and_logout_clears_its_session() {
     let log = agent.wait_event("grant", WAIT);
     assert_eq!(log, format!("grant place={}/jwt/", support.origin));
     let loaded = agent.wait_event("page_loaded", WAIT);
-    assert!(loaded.contains("place=") && !loaded.contains("a.b.c"), "{loaded}");
+    assert!(
+        loaded.contains("place=") && !loaded.contains("a.b.c"),
+        "{loaded}"
+    );
     let (url, text) = tab
         .wait_until(WAIT, |url, _| url.ends_with("/tickets"))
         .unwrap();
     assert_eq!(url, format!("{}/tickets", support.origin));
     assert!(text.contains("Signed in as Jo Smith"), "{text}");
     assert_eq!(tab.cookies(&support.origin).unwrap().len(), 1);
-    assert!(support.requests().contains(&"/jwt/?token=a.b.c&return_to=%2Ftickets".to_string()));
+    assert!(
+        support
+            .requests()
+            .contains(&"/jwt/?token=a.b.c&return_to=%2Ftickets".to_string())
+    );
 
     conn.send(Reply::Logout {
         url: &format!("{}/logout", support.origin),
@@ -270,7 +298,8 @@ fn signs_in_on_the_support_center_and_logout_clears_its_session() {
     assert!(tab.cookies(&support.origin).unwrap().is_empty());
 
     // The next person opens /tickets: not signed in, nothing left in storage.
-    tab.navigate(&format!("{}/tickets", support.origin)).unwrap();
+    tab.navigate(&format!("{}/tickets", support.origin))
+        .unwrap();
     assert!(tab.body_text().unwrap().contains("Please sign in"));
     assert_eq!(
         tab.evaluate("localStorage.getItem('draft')").unwrap(),
@@ -305,14 +334,23 @@ fn screenshots_of_the_agent_pages() {
     tab.screenshot(&dir.join("idle.png")).unwrap();
 
     for (kind, file, words) in [
-        (ErrorKind::Replayed, "deny-replayed.png", "This code was already used"),
-        (ErrorKind::Expired, "deny-expired.png", "This code is too old"),
+        (
+            ErrorKind::Replayed,
+            "deny-replayed.png",
+            "This code was already used",
+        ),
+        (
+            ErrorKind::Expired,
+            "deny-expired.png",
+            "This code is too old",
+        ),
     ] {
         conn.send(Reply::Deny {
             kind: DenyKind::Token(kind),
             message: "",
         });
-        tab.wait_until(WAIT, |_, text| text.contains(words)).unwrap();
+        tab.wait_until(WAIT, |_, text| text.contains(words))
+            .unwrap();
         tab.screenshot(&dir.join(file)).unwrap();
     }
     conn.send(Reply::Grant {
@@ -326,13 +364,31 @@ fn screenshots_of_the_agent_pages() {
 #[test]
 fn bad_options_exit_with_2() {
     for args in [
-        vec!["--line", "tcp:127.0.0.1:1", "--support-origin", "https://a.example/jwt/"],
+        vec![
+            "--line",
+            "tcp:127.0.0.1:1",
+            "--support-origin",
+            "https://a.example/jwt/",
+        ],
         vec!["--line", "ttyACM0", "--support-origin", "https://a.example"],
         vec!["--support-origin", "https://a.example"],
-        vec!["--line", "tcp:127.0.0.1:1", "--support-origin", "https://a.example", "--cdp", "x"],
+        vec![
+            "--line",
+            "tcp:127.0.0.1:1",
+            "--support-origin",
+            "https://a.example",
+            "--cdp",
+            "x",
+        ],
     ] {
-        let out = std::process::Command::new(AGENT).args(&args).output().unwrap();
+        let out = std::process::Command::new(AGENT)
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("error"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("error"),
+            "{args:?}"
+        );
     }
 }
