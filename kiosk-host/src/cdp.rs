@@ -26,7 +26,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -276,13 +276,32 @@ pub fn resolve_endpoint(endpoint: &str, timeout: Duration) -> Result<String, Cdp
         stream,
         "GET /json/version HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
     )?;
-    let mut answer = String::new();
-    stream.take(1 << 20).read_to_string(&mut answer)?;
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body)
-        .ok_or_else(|| CdpError::Unexpected("no HTTP body from /json/version".into()))?;
-    let version: Value = serde_json::from_str(body)
+    // Chromium keeps the connection open after answering: read the head, then exactly
+    // Content-Length bytes.
+    let mut reader = io::BufReader::new(stream.take(1 << 20));
+    let mut content_length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(CdpError::Unexpected("/json/version: no answer".into()));
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            content_length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let length = content_length
+        .ok_or_else(|| CdpError::Unexpected("/json/version without Content-Length".into()))?;
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    let body = String::from_utf8(body)
+        .map_err(|_| CdpError::Unexpected("/json/version is not UTF-8".into()))?;
+    let version: Value = serde_json::from_str(&body)
         .map_err(|e| CdpError::Unexpected(format!("/json/version: {e}")))?;
     version
         .get("webSocketDebuggerUrl")

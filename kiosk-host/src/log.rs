@@ -53,14 +53,18 @@ impl LogEvent {
         line
     }
 
-    /// `{"event":"…","key":"value"}`.
+    /// `{"event":"…","key":"value"}`: `event` first, then the fields in order.
     pub fn to_json(&self) -> String {
-        let mut map = serde_json::Map::new();
-        map.insert("event".into(), self.event.into());
+        let quote = |s: &str| serde_json::Value::from(s).to_string();
+        let mut line = format!("{{\"event\":{}", quote(self.event));
         for (name, value) in &self.fields {
-            map.insert((*name).into(), value.as_str().into());
+            line.push(',');
+            line.push_str(&quote(name));
+            line.push(':');
+            line.push_str(&quote(value));
         }
-        serde_json::Value::Object(map).to_string()
+        line.push('}');
+        line
     }
 }
 
@@ -106,5 +110,8 @@ mod tests {
             r#"{"event":"deny","kind":"replayed","note":"two words"}"#
         );
         assert_eq!(e.field("kind"), Some("replayed"));
+        let odd = LogEvent::new("x").with("error", "a \"quoted\"\nline");
+        let v: serde_json::Value = serde_json::from_str(&odd.to_json()).unwrap();
+        assert_eq!(v["error"], "a \"quoted\"\nline");
     }
 }

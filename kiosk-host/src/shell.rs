@@ -51,6 +51,7 @@ pub fn run(config: Config) -> Result<(), String> {
         support: config.support.clone(),
         logger,
         endpoint: String::new(),
+        down_reported: false,
     };
     kiosk
         .connect()
@@ -115,6 +116,9 @@ struct KioskBrowser {
     support: SupportOrigin,
     logger: Logger,
     endpoint: String,
+    /// `browser_unavailable` was logged for the current outage (one line per outage, not one
+    /// per attempt).
+    down_reported: bool,
 }
 
 impl KioskBrowser {
@@ -312,9 +316,14 @@ impl KioskBrowser {
 
     fn reconnect(&mut self) {
         match self.connect() {
-            Ok(()) => self
-                .logger
-                .log(&LogEvent::new("browser_ready").with("cdp", &self.endpoint)),
+            Ok(()) => self.logger.log(
+                &LogEvent::new("browser_ready")
+                    .with("cdp", &self.endpoint)
+                    .with(
+                        "tab",
+                        self.tab.as_ref().map(Tab::target_id).unwrap_or_default(),
+                    ),
+            ),
             Err(e) => self
                 .logger
                 .log(&LogEvent::new("browser_unavailable").with("error", e)),

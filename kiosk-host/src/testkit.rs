@@ -79,9 +79,13 @@ impl Process {
         }
     }
 
-    /// Waits for a line whose first word is `event` (the agent's text log format).
+    /// Waits for a line whose first word is `event` (the agent's text log format), or whose
+    /// `"event"` is `event` (its `--json` format).
     pub fn wait_event(&mut self, event: &str, timeout: Duration) -> String {
-        self.wait_for(timeout, |line| line.split(' ').next() == Some(event))
+        let json = format!("{{\"event\":\"{event}\"");
+        self.wait_for(timeout, |line| {
+            line.split(' ').next() == Some(event) || line.starts_with(&json)
+        })
     }
 
     /// Every stdout line read so far.
@@ -120,8 +124,17 @@ pub struct Ready {
 }
 
 impl Ready {
-    /// Parses an `agent_ready pages=… cdp=… tab=…` line.
+    /// Parses an `agent_ready pages=… cdp=… tab=…` line (or its `--json` form).
     pub fn parse(line: &str) -> Option<Ready> {
+        if line.starts_with('{') {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            let field = |name: &str| v.get(name)?.as_str().map(str::to_string);
+            return Some(Ready {
+                pages: field("pages")?,
+                cdp: field("cdp")?,
+                tab: field("tab")?,
+            });
+        }
         let field = |name: &str| {
             line.split(' ')
                 .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))

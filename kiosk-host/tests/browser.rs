@@ -1,0 +1,174 @@
+//! The agent and its browser over time: attached to a running Chromium, restarting the
+//! Chromium it started, JSON logs, and a clear error when there is no Chromium at all.
+
+mod common;
+
+use std::process::Command;
+
+use hfjwt_firmware::protocol::Reply;
+use hfjwt_kiosk_host::cdp::Browser;
+use hfjwt_kiosk_host::chromium::{Chromium, LaunchOptions};
+use hfjwt_kiosk_host::testkit::{FakeReader, Ready, require_chromium, start_agent};
+
+use common::*;
+
+#[test]
+fn attaches_to_a_running_chromium_over_http_and_outlives_it() {
+    require_chromium();
+    let chromium = Chromium::launch(&LaunchOptions::headless()).unwrap();
+    let authority = chromium
+        .ws_url()
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let support = SupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let line = reader.line_spec();
+    let cdp = format!("http://{authority}");
+    let (mut agent, ready) = start_agent(
+        AGENT,
+        &[
+            "--line",
+            &line,
+            "--support-origin",
+            &support.origin,
+            "--cdp",
+            &cdp,
+        ],
+    );
+    assert_eq!(
+        ready.cdp,
+        chromium.ws_url(),
+        "resolved through /json/version"
+    );
+    let mut conn = connect(&reader, &mut agent);
+
+    // The agent drives its own tab of the browser it attached to.
+    let mut tab = kiosk_tab(&ready);
+    tab.wait_until(WAIT, |url, text| {
+        url.starts_with(&ready.pages) && text.contains("Sign in with your phone")
+    })
+    .unwrap();
+    let grant = format!("{}/jwt/?token=t", support.origin);
+    conn.send(Reply::Grant { url: &grant });
+    tab.wait_until(WAIT, |url, _| url.ends_with("/tickets"))
+        .unwrap();
+
+    // The browser goes away: the agent reports it and keeps running (it did not start it, so
+    // it does not start another).
+    drop(tab);
+    drop(chromium);
+    agent.wait_event("browser_lost", WAIT);
+    agent.wait_event("browser_unavailable", WAIT);
+    conn.send(Reply::Select {
+        button: hfjwt_firmware::protocol::Button::Kb,
+    });
+    agent.wait_event("select", WAIT);
+}
+
+#[test]
+fn restarts_the_chromium_it_started() {
+    let reader = FakeReader::bind().unwrap();
+    require_chromium();
+    let line = reader.line_spec();
+    let mut command_args = vec![
+        "--line",
+        &line,
+        "--support-origin",
+        "https://acme.happyfox.com",
+        "--headless",
+        "--json",
+    ];
+    command_args.push("--kiosk-name");
+    command_args.push("Lobby");
+    let (mut agent, ready) = start_agent(AGENT, &command_args);
+    let started = agent
+        .seen()
+        .iter()
+        .find(|l| l.contains(r#""event":"browser_started""#))
+        .cloned()
+        .unwrap();
+    let started: serde_json::Value = serde_json::from_str(&started).unwrap();
+    let pid = started["pid"].as_str().unwrap().to_string();
+    assert!(!ready.pages.is_empty());
+
+    let killed = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+    assert!(killed.success());
+    agent.wait_event("browser_lost", WAIT);
+    let again = agent.wait_event("browser_ready", WAIT);
+    let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+    let cdp = again["cdp"].as_str().unwrap();
+    assert_ne!(cdp, ready.cdp, "a new browser");
+    let mut tab = Browser::connect(cdp)
+        .unwrap()
+        .tab(again["tab"].as_str().unwrap())
+        .unwrap();
+    tab.wait_until(WAIT, |url, text| {
+        url.starts_with(&ready.pages) && text.contains("Lobby")
+    })
+    .unwrap();
+
+    // Every line is JSON.
+    for line in agent.seen() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["event"].is_string(), "{line}");
+    }
+    let _ = Ready::parse(
+        agent
+            .seen()
+            .iter()
+            .find(|l| l.contains("agent_ready"))
+            .unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn reader_lines_may_end_in_cr_lf_or_crlf() {
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, "https://acme.happyfox.com", &[]);
+    let mut conn = reader.accept(WAIT);
+    conn.command(WAIT);
+    conn.send_raw(b"READY cr-kiosk\rSELECT kb\r\nDENY expired token expired\n");
+    assert_eq!(
+        agent.wait_event("reader_ready", WAIT),
+        "reader_ready device_id=cr-kiosk"
+    );
+    assert_eq!(agent.wait_event("select", WAIT), "select button=kb");
+    assert_eq!(agent.wait_event("deny", WAIT), "deny kind=expired");
+    conn.send_raw(b"GRANT\rnonsense\r\n");
+    assert_eq!(
+        agent.wait_event("bad_line", WAIT),
+        "bad_line problem=unknown_line"
+    );
+    assert_eq!(
+        agent.wait_event("bad_line", WAIT),
+        "bad_line problem=unknown_line"
+    );
+    let mut tab = kiosk_tab(&ready);
+    tab.wait_until(WAIT, |_, text| text.contains("This code is too old"))
+        .unwrap();
+}
+
+#[test]
+fn no_chromium_is_a_clear_error() {
+    let out = Command::new(AGENT)
+        .args([
+            "--line",
+            "tcp:127.0.0.1:9",
+            "--support-origin",
+            "https://acme.happyfox.com",
+            "--chromium",
+            "/nonexistent/chromium",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot start /nonexistent/chromium"),
+        "{stderr}"
+    );
+}

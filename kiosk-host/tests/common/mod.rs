@@ -1,0 +1,156 @@
+//! Shared by the integration tests: the agent binary, a stand-in support center, helpers.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hfjwt_firmware::protocol::{HostCommand, Reply};
+use hfjwt_kiosk_host::cdp::{Browser, Tab};
+use hfjwt_kiosk_host::testkit::{
+    FakeReader, Process, ReaderConn, Ready, require_chromium, start_agent,
+};
+
+pub const AGENT: &str = env!("CARGO_BIN_EXE_hfjwt-kiosk-host");
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A stand-in support center: `/jwt/` sets a session cookie and redirects to `/tickets`,
+/// `/tickets` says whether the browser is signed in, `/logout` says goodbye (and, like a
+/// careless server, leaves the cookie: the agent must clear it). Records every request path.
+pub struct SupportCenter {
+    pub origin: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl SupportCenter {
+    pub fn start() -> SupportCenter {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || serve(stream, &log));
+            }
+        });
+        SupportCenter { origin, requests }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn serve(stream: TcpStream, log: &Mutex<Vec<String>>) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    let mut cookie = String::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = header.strip_prefix("Cookie:") {
+            cookie = v.trim().to_string();
+        }
+    }
+    let target = request.split(' ').nth(1).unwrap_or("/").to_string();
+    log.lock().unwrap().push(target.clone());
+    let path = target.split('?').next().unwrap_or("/");
+    let signed_in = cookie.contains("hf_session=");
+    let (status, extra, body) = match path {
+        "/jwt/" => (
+            "302 Found",
+            "Set-Cookie: hf_session=s1; Path=/; HttpOnly\r\nLocation: /tickets\r\n".to_string(),
+            String::new(),
+        ),
+        "/tickets" if signed_in => (
+            "200 OK",
+            String::new(),
+            "<h1>My tickets</h1><p>Signed in as Jo Smith</p>\
+             <script>localStorage.setItem('draft', 'reply to ticket 7')</script>"
+                .to_string(),
+        ),
+        "/tickets" => (
+            "200 OK",
+            String::new(),
+            "<h1>Please sign in</h1>".to_string(),
+        ),
+        "/logout" => (
+            "200 OK",
+            String::new(),
+            "<h1>You are signed out</h1>".to_string(),
+        ),
+        _ => (
+            "404 Not Found",
+            String::new(),
+            "<h1>Not found</h1>".to_string(),
+        ),
+    };
+    let _ = write!(
+        writer,
+        "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+pub fn agent(reader: &FakeReader, support_origin: &str, extra: &[&str]) -> (Process, Ready) {
+    require_chromium();
+    let line = reader.line_spec();
+    let mut args = vec![
+        "--line",
+        &line,
+        "--support-origin",
+        support_origin,
+        "--headless",
+        "--company",
+        "Acme",
+    ];
+    args.extend_from_slice(extra);
+    start_agent(AGENT, &args)
+}
+
+/// A second DevTools connection to the agent's kiosk tab.
+pub fn kiosk_tab(ready: &Ready) -> Tab {
+    Browser::connect(&ready.cdp)
+        .unwrap()
+        .tab(&ready.tab)
+        .unwrap()
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Connects, answers READY and checks the TIME the agent sends is now.
+pub fn connect(reader: &FakeReader, agent: &mut Process) -> ReaderConn {
+    let mut conn = reader.accept(WAIT);
+    agent.wait_event("reader_connected", WAIT);
+    let before = unix_now();
+    let HostCommand::Time { unix } = conn.command(WAIT) else {
+        panic!("expected TIME")
+    };
+    assert!(
+        unix + 5 >= before && unix <= unix_now() + 1,
+        "TIME {unix} is not now ({before})"
+    );
+    conn.send(Reply::Ready {
+        device_id: "lobby-1",
+    });
+    agent.wait_event("reader_ready", WAIT);
+    conn
+}
+
+pub fn shots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/kiosk-host-screenshots")
+}
