@@ -316,17 +316,21 @@ impl KioskBrowser {
 
     fn reconnect(&mut self) {
         match self.connect() {
-            Ok(()) => self.logger.log(
-                &LogEvent::new("browser_ready")
-                    .with("cdp", &self.endpoint)
-                    .with(
-                        "tab",
-                        self.tab.as_ref().map(Tab::target_id).unwrap_or_default(),
-                    ),
-            ),
-            Err(e) => self
-                .logger
-                .log(&LogEvent::new("browser_unavailable").with("error", e)),
+            Ok(()) => {
+                self.down_reported = false;
+                let tab = self.tab.as_ref().map(Tab::target_id).unwrap_or_default();
+                self.logger.log(
+                    &LogEvent::new("browser_ready")
+                        .with("cdp", &self.endpoint)
+                        .with("tab", tab),
+                );
+            }
+            Err(e) if !self.down_reported => {
+                self.down_reported = true;
+                self.logger
+                    .log(&LogEvent::new("browser_unavailable").with("error", e));
+            }
+            Err(_) => {}
         }
     }
 
