@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hfjwt::{Key, ReturnTo, Site};
+use hfjwt::{Key, Policy, ReturnTo, Site};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyString};
@@ -124,6 +124,28 @@ fn seconds(obj: &Bound<'_, PyAny>, what: &str, float_ok: bool) -> PyResult<u64> 
         },
         type_name(obj)
     )))
+}
+
+/// The policy with its audience rule: `audience` (a `str`) binds it to that audience;
+/// `ignore_audience` opts out of audience checks; neither refuses tokens that carry `aud`.
+pub fn audience_policy(
+    policy: Policy,
+    audience: Option<&Bound<'_, PyAny>>,
+    ignore_audience: bool,
+) -> PyResult<Policy> {
+    match (audience, ignore_audience) {
+        (Some(_), true) => Err(PyValueError::new_err(
+            "give audience or ignore_audience=True, not both",
+        )),
+        (None, true) => Ok(policy.ignore_audience()),
+        (None, false) => Ok(policy),
+        (Some(a), false) => policy.audience(&text(a, "audience")?).map_err(|_| {
+            PyValueError::new_err(format!(
+                "audience must be 1 to {} bytes of UTF-8",
+                hfjwt::MAX_AUDIENCE_LEN
+            ))
+        }),
+    }
 }
 
 /// The wall clock in unix seconds (0 if the clock is set before 1970).

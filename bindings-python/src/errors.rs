@@ -73,7 +73,7 @@ kinds! {
     IssuedInFuture => IssuedInFuture,
         "`iat` or `nbf` lies in the future beyond the leeway.";
     Replayed => ReplayedToken,
-        "The token's `jti` was already accepted by this verifier (or predates its memory).";
+        "The token's `jti` was already accepted by this verifier or its shared store (or predates its memory).";
     ReplayCacheFull => ReplayCacheFull,
         "The replay cache is full of live tokens; hfjwt refuses rather than forget one.";
     DomainNotAllowed => DomainNotAllowed,
@@ -82,4 +82,8 @@ kinds! {
         "The key is shorter than 32 bytes (RFC 7518 section 3.2).";
     BufferTooSmall => BufferTooSmall,
         "The output (e.g. a login URL) is longer than hfjwt builds.";
+    WrongAudience => WrongAudience,
+        "The token's `aud` does not name the verifier's audience, or it names one while the verifier has none.";
+    ReplayStoreUnavailable => ReplayStoreUnavailable,
+        "The shared replay store (Redis) could not be reached in time; the token was refused, not recorded.";
 }

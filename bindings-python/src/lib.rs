@@ -12,7 +12,7 @@ mod verifier;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use hfjwt::{AnyDomain, ErrorKind, Grant, Policy, ReplayCache, scratch_len, token_len};
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use pyo3::{intern, wrap_pyfunction};
@@ -23,14 +23,15 @@ const URL_CAP: usize = 16 * 1024;
 /// The first buffer tried: room for a login URL with a typical (~300-byte) token.
 const SHORT_URL: usize = 1024;
 
-/// mint(key, *, email, name=None, iat=None, jti=None) -> str
+/// mint(key, *, email, name=None, iat=None, jti=None, aud=None) -> str
 ///
 /// Mints a HappyFox token: header {"alg":"HS256","typ":"JWT"}, claims name (if given),
-/// email, iat (default: now), jti (default: a fresh random UUID). `key` is the JWT app's
-/// key as str or bytes. Raises WeakKey for a key under 32 bytes, InvalidClaim for an email
-/// that is not an address or an empty jti.
+/// email, iat (default: now), jti (default: a fresh random UUID), aud (if given: the one
+/// audience, e.g. a kiosk's device id, that may accept it; HappyFox itself takes none).
+/// `key` is the JWT app's key as str or bytes. Raises WeakKey for a key under 32 bytes,
+/// InvalidClaim for an email that is not an address, an empty jti or an empty aud.
 #[pyfunction]
-#[pyo3(signature = (key, *, email, name=None, iat=None, jti=None))]
+#[pyo3(signature = (key, *, email, name=None, iat=None, jti=None, aud=None))]
 fn mint<'py>(
     py: Python<'py>,
     key: &Bound<'py, PyAny>,
@@ -38,6 +39,7 @@ fn mint<'py>(
     name: Option<&Bound<'py, PyAny>>,
     iat: Option<&Bound<'py, PyAny>>,
     jti: Option<&Bound<'py, PyAny>>,
+    aud: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyString>> {
     let key = convert::key(key)?;
     let email = convert::text(email, "email")?;
@@ -47,9 +49,13 @@ fn mint<'py>(
         Some(j) => convert::text(j, "jti")?,
         None => convert::uuid4()?.into(),
     };
+    let aud = aud.map(|a| convert::text(a, "aud")).transpose()?;
     let mut grant = Grant::new(&email, iat, &jti);
     if let Some(name) = name.as_deref() {
         grant = grant.with_name(name);
+    }
+    if let Some(aud) = aud.as_deref() {
+        grant = grant.with_audience(aud);
     }
     let mut buf = vec![0u8; token_len(&grant)];
     let token = guarded(|| hfjwt::mint(&key, &grant, &mut buf))?;
@@ -109,7 +115,7 @@ fn sign_in_url<'py>(
     // Check the site first, so a typo in it does not cost a jti.
     let (account, domain, origin) = (account.as_deref(), domain.as_deref(), origin.as_deref());
     url(py, "", account, domain, origin, return_to.as_deref())?;
-    let token = mint(py, key, email, name, iat, jti)?;
+    let token = mint(py, key, email, name, iat, jti, None)?;
     url(
         py,
         &token.to_cow()?,
@@ -137,12 +143,17 @@ fn logout_url<'py>(
         .map_err(|e| errors::to_py(py, e))
 }
 
-/// decode_claims(token, key, *, max_age=120, leeway=0, now=None, require_email=True) -> dict
+/// decode_claims(token, key, *, max_age=120, leeway=0, now=None, require_email=True,
+///               audience=None, verify_aud=True) -> dict
 ///
 /// Every check of `Verifier.verify` except replay (nothing is recorded): the stateless
-/// verification behind `hfjwt.decode`. Prefer a long-lived `Verifier` for sign-ins.
+/// verification behind `hfjwt.decode`. `audience` is a str or an iterable of str (the token
+/// passes if its `aud` names any of them, as in PyJWT); `verify_aud=False` skips the audience
+/// check. Prefer a long-lived `Verifier` for sign-ins.
 #[pyfunction]
-#[pyo3(signature = (token, key, *, max_age=None, leeway=None, now=None, require_email=true))]
+#[pyo3(signature = (token, key, *, max_age=None, leeway=None, now=None, require_email=true,
+                    audience=None, verify_aud=true))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
 fn decode_claims<'py>(
     py: Python<'py>,
     token: &Bound<'py, PyAny>,
@@ -151,6 +162,8 @@ fn decode_claims<'py>(
     leeway: Option<&Bound<'py, PyAny>>,
     now: Option<&Bound<'py, PyAny>>,
     require_email: bool,
+    audience: Option<&Bound<'py, PyAny>>,
+    verify_aud: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let key = convert::key(key)?;
     let mut policy = Policy::new().require_email(require_email);
@@ -160,41 +173,124 @@ fn decode_claims<'py>(
     if let Some(leeway) = leeway {
         policy = policy.leeway(convert::duration(leeway, "leeway")?);
     }
+    // One policy per accepted audience: the core binds a policy to one audience, and a
+    // stateless check can simply be tried against each (as PyJWT accepts any of a list).
+    let policies = match audience {
+        _ if !verify_aud => vec![policy.ignore_audience()],
+        None => vec![policy],
+        Some(a) if a.is_instance_of::<PyString>() => {
+            vec![convert::audience_policy(policy, Some(a), false)?]
+        }
+        Some(a) => {
+            let list = a.try_iter().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "audience must be a str or an iterable of str, not {}",
+                    convert::type_name(a)
+                ))
+            })?;
+            let mut policies = Vec::new();
+            for item in list {
+                policies.push(convert::audience_policy(policy, Some(&item?), false)?);
+            }
+            if policies.is_empty() {
+                return Err(PyValueError::new_err("audience must not be an empty list"));
+            }
+            policies
+        }
+    };
     let now = convert::unix_seconds(now, "now")?;
     let token = convert::token(token)?;
     let token = token.as_slice();
-    // `check` never touches the replay store, so an empty one does.
-    let verifier = hfjwt::Verifier::with_parts(key, policy, AnyDomain, ReplayCache::<0>::new());
     let mut scratch = vec![0u8; scratch_len(token.len().min(policy.get_max_token_len()))];
-    let claims = guarded(|| verifier.check(token, now, &mut scratch))?;
-    let c = claims.map_err(|e| errors::to_py(py, e))?;
-    claims_dict(py, c.name, c.email, c.iat, c.jti, c.exp, c.nbf)
+    let mut last = None;
+    for policy in policies {
+        // `check` never touches the replay store, so an empty one does.
+        let verifier =
+            hfjwt::Verifier::with_parts(key.clone(), policy, AnyDomain, ReplayCache::<0>::new());
+        let claims = guarded(|| {
+            verifier
+                .check(token, now, &mut scratch)
+                .map(|c| OwnedClaims::from(&c))
+        })?;
+        match claims {
+            Ok(c) => return claims_dict(py, &c),
+            // Only the audience differs between tries: any other refusal is final.
+            Err(e) if e.kind() == ErrorKind::WrongAudience => last = Some(e),
+            Err(e) => return Err(errors::to_py(py, e)),
+        }
+    }
+    Err(errors::to_py(
+        py,
+        last.unwrap_or(hfjwt::Error::new(
+            ErrorKind::WrongAudience,
+            "no audience matched",
+        )),
+    ))
 }
 
-/// The claims as a dict, in token order; absent optional claims are left out.
-fn claims_dict<'py>(
-    py: Python<'py>,
-    name: Option<&str>,
-    email: Option<&str>,
+/// The `aud` claim, owned: one audience, or the JSON text of an array of them.
+pub(crate) enum OwnedAudience {
+    One(String),
+    Many(String),
+}
+
+/// The verified claims, copied out of the scratch buffer so locks can be released before
+/// Python objects are built.
+pub(crate) struct OwnedClaims {
+    name: Option<String>,
+    email: Option<String>,
     iat: u64,
-    jti: &str,
+    jti: String,
     exp: Option<u64>,
     nbf: Option<u64>,
-) -> PyResult<Bound<'py, PyDict>> {
+    aud: Option<OwnedAudience>,
+}
+
+impl From<&hfjwt::Claims<'_>> for OwnedClaims {
+    fn from(c: &hfjwt::Claims<'_>) -> Self {
+        OwnedClaims {
+            name: c.name.map(str::to_owned),
+            email: c.email.map(str::to_owned),
+            iat: c.iat,
+            jti: c.jti.to_owned(),
+            exp: c.exp,
+            nbf: c.nbf,
+            aud: c.aud.map(|a| match (a.as_single(), a.array_json()) {
+                (Some(one), _) => OwnedAudience::One(one.to_owned()),
+                (None, Some(json)) => OwnedAudience::Many(json.to_owned()),
+                (None, None) => OwnedAudience::Many("[]".to_owned()),
+            }),
+        }
+    }
+}
+
+/// The claims as a dict, in token order; absent optional claims are left out. `aud` is a
+/// str, or a list of str when the token has an array.
+pub(crate) fn claims_dict<'py>(py: Python<'py>, c: &OwnedClaims) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    if let Some(name) = name {
+    if let Some(name) = &c.name {
         d.set_item(intern!(py, "name"), name)?;
     }
-    if let Some(email) = email {
+    if let Some(email) = &c.email {
         d.set_item(intern!(py, "email"), email)?;
     }
-    d.set_item(intern!(py, "iat"), iat)?;
-    d.set_item(intern!(py, "jti"), jti)?;
-    if let Some(exp) = exp {
+    d.set_item(intern!(py, "iat"), c.iat)?;
+    d.set_item(intern!(py, "jti"), &c.jti)?;
+    if let Some(exp) = c.exp {
         d.set_item(intern!(py, "exp"), exp)?;
     }
-    if let Some(nbf) = nbf {
+    if let Some(nbf) = c.nbf {
         d.set_item(intern!(py, "nbf"), nbf)?;
+    }
+    match &c.aud {
+        None => {}
+        Some(OwnedAudience::One(a)) => d.set_item(intern!(py, "aud"), a)?,
+        Some(OwnedAudience::Many(json)) => {
+            // The core checked it is an array of strings; the json module turns it into a
+            // list (unescaping included), so no JSON is parsed twice in Rust.
+            let list = py.import("json")?.call_method1("loads", (json,))?;
+            d.set_item(intern!(py, "aud"), list)?;
+        }
     }
     Ok(d)
 }

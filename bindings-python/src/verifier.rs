@@ -1,18 +1,62 @@
-//! `hfjwt.Verifier`: one core [`hfjwt::Verifier`] behind a mutex, shared between threads.
+//! `hfjwt.Verifier`: core [`hfjwt::Verifier`]s shared between threads. With the in-memory
+//! replay cache, one verifier behind a mutex (the cache must see every call); with a shared
+//! store (Redis), a pool of verifiers on one connection pool, so threads wait on Redis side
+//! by side rather than in line.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
+use std::time::Duration;
 
-use hfjwt::{HeapReplayCache, Policy, ReplayStore, scratch_len};
+use hfjwt::{Error, HeapReplayCache, Policy, ReplayStore, scratch_len};
+use hfjwt_redis::RedisReplayStore;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use crate::{claims_dict, convert, errors};
+use crate::{OwnedClaims, claims_dict, convert, errors};
 
-/// The core verifier as the binding instantiates it: run-time replay capacity, optional
-/// allow-list (`None` = any domain).
-type CoreVerifier = hfjwt::Verifier<HeapReplayCache, Option<Vec<String>>>;
+/// The core verifier as the binding instantiates it: a replay store chosen at run time,
+/// optional allow-list (`None` = any domain).
+type CoreVerifier = hfjwt::Verifier<Store, Option<Vec<String>>>;
+
+/// Where a `Verifier` remembers `jti`s.
+#[derive(Clone, Debug)]
+enum Store {
+    /// This object's memory (run-time capacity).
+    Memory(HeapReplayCache),
+    /// Redis, shared by every process and machine on it (logic in `hfjwt-redis`).
+    Redis(RedisReplayStore),
+}
+
+impl ReplayStore for Store {
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        match self {
+            Store::Memory(s) => s.record(jti, live_until, now),
+            Store::Redis(s) => s.record(jti, live_until, now),
+        }
+    }
+    fn forget_through(&mut self, live_until: u64) {
+        match self {
+            Store::Memory(s) => s.forget_through(live_until),
+            Store::Redis(s) => s.forget_through(live_until),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Store::Memory(s) => s.len(),
+            Store::Redis(s) => s.len(),
+        }
+    }
+    fn capacity(&self) -> usize {
+        match self {
+            Store::Memory(s) => s.capacity(),
+            Store::Redis(s) => s.capacity(),
+        }
+    }
+}
+
+/// The default `replay_timeout`, seconds.
+const DEFAULT_REPLAY_TIMEOUT: f64 = 0.2;
 
 /// Tokens accepted per `max_age` window by default: 32 KiB of replay cache.
 const DEFAULT_REPLAY_CAPACITY: usize = 1024;
@@ -30,38 +74,46 @@ struct Inner {
     broken: bool,
 }
 
-/// The verified claims, copied out of the scratch buffer so the lock can be released
-/// before Python objects are built.
-struct OwnedClaims {
-    name: Option<String>,
-    email: Option<String>,
-    iat: u64,
-    jti: String,
-    exp: Option<u64>,
-    nbf: Option<u64>,
-}
-
 enum Failure {
     Token(hfjwt::Error),
     Internal,
 }
 
+/// How a `Verifier` shares its core verifiers between threads.
+enum Backend {
+    /// One verifier and its in-memory cache; calls take turns.
+    Memory(Mutex<Inner>),
+    /// Verifiers on one shared store: a call takes an idle one (or clones `template`), so
+    /// calls overlap; each holds its own scratch buffer.
+    Shared {
+        template: CoreVerifier,
+        idle: Mutex<Vec<Inner>>,
+        /// The `now` of the latest `remember_from`, applied to every verifier before use.
+        horizon: Mutex<Option<u64>>,
+        scratch_len: usize,
+    },
+}
+
 /// Verifies HappyFox tokens and remembers each accepted `jti`, so a token is accepted once.
 ///
 /// Verifier(key, *, max_age=120, leeway=0, allowed_domains=None, replay_capacity=1024,
-///          max_token_len=4096, require_email=True)
+///          max_token_len=4096, require_email=True, audience=None, ignore_audience=False,
+///          replay_store=None, replay_prefix="hfjwt:", replay_timeout=0.2)
 ///
-/// Safe to share between threads: calls are serialised on an internal lock, taken with the
-/// GIL released. The replay cache lives in this object's memory: a new process (or a new
-/// Verifier) has forgotten every `jti`, so a token accepted just before a restart could be
-/// accepted once more within its `max_age`. Call `remember_from()` at start-up to refuse
-/// every token issued before that moment instead (the memory horizon, off by default).
+/// Safe to share between threads; the GIL is released while verifying. By default the
+/// replay cache lives in this object's memory: a new process (or a new Verifier) has
+/// forgotten every `jti`, and other worker processes never knew them. Call `remember_from()`
+/// at start-up to refuse every token issued before that moment (the memory horizon, off by
+/// default); give `replay_store="redis://host:6379/0"` (or `rediss://`, `unix://`) to share
+/// one memory between every process and machine on that Redis.
 #[pyclass(module = "hfjwt", frozen)]
 pub struct Verifier {
-    inner: Mutex<Inner>,
+    backend: Backend,
     policy: Policy,
     allowed_domains: Option<Vec<String>>,
     replay_capacity: usize,
+    /// The key prefix when the store is Redis.
+    replay_prefix: Option<String>,
 }
 
 #[pymethods]
@@ -69,10 +121,15 @@ impl Verifier {
     #[new]
     #[pyo3(
         signature = (key, *, max_age=None, leeway=None, allowed_domains=None,
-                     replay_capacity=None, max_token_len=None, require_email=true),
+                     replay_capacity=None, max_token_len=None, require_email=true,
+                     audience=None, ignore_audience=false, replay_store=None,
+                     replay_prefix=None, replay_timeout=None),
         text_signature = "(key, *, max_age=120, leeway=0, allowed_domains=None, \
-                          replay_capacity=1024, max_token_len=4096, require_email=True)"
+                          replay_capacity=1024, max_token_len=4096, require_email=True, \
+                          audience=None, ignore_audience=False, replay_store=None, \
+                          replay_prefix='hfjwt:', replay_timeout=0.2)"
     )]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
         key: &Bound<'_, PyAny>,
         max_age: Option<&Bound<'_, PyAny>>,
@@ -81,9 +138,15 @@ impl Verifier {
         replay_capacity: Option<&Bound<'_, PyAny>>,
         max_token_len: Option<&Bound<'_, PyAny>>,
         require_email: bool,
+        audience: Option<&Bound<'_, PyAny>>,
+        ignore_audience: bool,
+        replay_store: Option<&Bound<'_, PyAny>>,
+        replay_prefix: Option<&Bound<'_, PyAny>>,
+        replay_timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let key = convert::key(key)?;
         let defaults = Policy::new();
+        let replay_capacity_given = replay_capacity.is_some();
         let replay_capacity = replay_capacity.map_or(Ok(DEFAULT_REPLAY_CAPACITY), |c| {
             convert::count(c, "replay_capacity")
         })?;
@@ -109,31 +172,87 @@ impl Verifier {
                 "max_token_len must be between 1 and {MAX_TOKEN_LEN}"
             )));
         }
+        let policy = convert::audience_policy(policy, audience, ignore_audience)?;
         let allowed_domains = allowed_domains.map(domains).transpose()?;
-        let verifier = CoreVerifier::with_parts(
-            key,
-            policy,
-            allowed_domains.clone(),
-            HeapReplayCache::new(replay_capacity),
-        );
+        let replay_store = replay_store
+            .map(|u| convert::text(u, "replay_store").map(|u| u.into_owned()))
+            .transpose()?
+            .filter(|u| u != "memory");
+        if replay_store.is_none() && (replay_prefix.is_some() || replay_timeout.is_some()) {
+            return Err(PyValueError::new_err(
+                "replay_prefix and replay_timeout apply to a shared replay_store only",
+            ));
+        }
+        let Some(url) = replay_store else {
+            let verifier = CoreVerifier::with_parts(
+                key,
+                policy,
+                allowed_domains.clone(),
+                Store::Memory(HeapReplayCache::new(replay_capacity)),
+            );
+            return Ok(Verifier {
+                backend: Backend::Memory(Mutex::new(Inner {
+                    verifier,
+                    scratch: vec![0; scratch_len(max_token_len)],
+                    broken: false,
+                })),
+                policy,
+                allowed_domains,
+                replay_capacity,
+                replay_prefix: None,
+            });
+        };
+        if replay_capacity_given {
+            return Err(PyValueError::new_err(
+                "replay_capacity applies to the in-memory replay cache only, not to replay_store",
+            ));
+        }
+        let prefix = replay_prefix
+            .map(|p| convert::text(p, "replay_prefix").map(|p| p.into_owned()))
+            .transpose()?
+            .unwrap_or_else(|| hfjwt_redis::DEFAULT_PREFIX.to_owned());
+        let timeout = match replay_timeout {
+            None => DEFAULT_REPLAY_TIMEOUT,
+            Some(t) => t.extract::<f64>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "replay_timeout must be a number of seconds, not {}",
+                    convert::type_name(t)
+                ))
+            })?,
+        };
+        if !(timeout.is_finite() && (0.001..=60.0).contains(&timeout)) {
+            return Err(PyValueError::new_err(
+                "replay_timeout must be between 0.001 and 60 seconds",
+            ));
+        }
+        let store = RedisReplayStore::builder(url)
+            .prefix(prefix.clone())
+            .timeout(Duration::from_secs_f64(timeout))
+            .build()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let template =
+            CoreVerifier::with_parts(key, policy, allowed_domains.clone(), Store::Redis(store));
         Ok(Verifier {
-            inner: Mutex::new(Inner {
-                verifier,
-                scratch: vec![0; scratch_len(max_token_len)],
-                broken: false,
-            }),
+            backend: Backend::Shared {
+                template,
+                idle: Mutex::new(Vec::new()),
+                horizon: Mutex::new(None),
+                scratch_len: scratch_len(max_token_len),
+            },
             policy,
             allowed_domains,
-            replay_capacity,
+            replay_capacity: 0,
+            replay_prefix: Some(prefix),
         })
     }
 
     /// verify(token, *, now=None) -> dict
     ///
     /// Verifies `token` (str or bytes) at unix time `now` (default: the system clock) and
-    /// records its `jti`. Returns the claims: `email`, `iat`, `jti`, and `name`, `exp`, `nbf`
-    /// when present; strings unescaped. Raises a `TokenError` subclass naming the first
-    /// check that failed (see `hfjwt.ERRORS`).
+    /// records its `jti`. Returns the claims: `email`, `iat`, `jti`, and `name`, `exp`, `nbf`,
+    /// `aud` when present; strings unescaped. Raises a `TokenError` subclass naming the first
+    /// check that failed (see `hfjwt.ERRORS`); with a shared `replay_store` that cannot be
+    /// reached in time, `ReplayStoreUnavailable` (the token is refused, not recorded).
     #[pyo3(signature = (token, *, now=None))]
     fn verify<'py>(
         &self,
@@ -144,45 +263,9 @@ impl Verifier {
         let now = convert::unix_seconds(now, "now")?;
         let token = convert::token(token)?;
         let bytes = token.as_slice();
-        let verdict = py.detach(|| {
-            let mut inner = self.inner.lock().map_err(|_| Failure::Internal)?;
-            let Inner {
-                verifier,
-                scratch,
-                broken,
-            } = &mut *inner;
-            if *broken {
-                return Err(Failure::Internal);
-            }
-            // The core has no panicking paths; if one slipped in, Python gets a RuntimeError
-            // rather than a PanicException, and this verifier refuses everything after it
-            // (fail closed: its replay cache may be half updated).
-            catch_unwind(AssertUnwindSafe(|| {
-                verifier.verify(bytes, now, scratch).map(|c| OwnedClaims {
-                    name: c.name.map(str::to_owned),
-                    email: c.email.map(str::to_owned),
-                    iat: c.iat,
-                    jti: c.jti.to_owned(),
-                    exp: c.exp,
-                    nbf: c.nbf,
-                })
-            }))
-            .map_err(|_| {
-                *broken = true;
-                Failure::Internal
-            })?
-            .map_err(Failure::Token)
-        });
+        let verdict = py.detach(|| self.run(bytes, now));
         match verdict {
-            Ok(c) => claims_dict(
-                py,
-                c.name.as_deref(),
-                c.email.as_deref(),
-                c.iat,
-                &c.jti,
-                c.exp,
-                c.nbf,
-            ),
+            Ok(c) => claims_dict(py, &c),
             Err(Failure::Token(e)) => Err(errors::to_py(py, e)),
             Err(Failure::Internal) => Err(internal()),
         }
@@ -198,12 +281,34 @@ impl Verifier {
     #[pyo3(signature = (now=None))]
     fn remember_from(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let now = convert::unix_seconds(now, "now")?;
-        py.detach(|| {
-            let mut inner = self.inner.lock().map_err(|_| ())?;
-            inner.verifier.remember_from(now);
-            Ok(())
+        py.detach(|| match &self.backend {
+            Backend::Memory(inner) => {
+                let mut inner = inner.lock().map_err(|_| ())?;
+                inner.verifier.remember_from(now);
+                Ok(())
+            }
+            Backend::Shared { horizon, .. } => {
+                let mut h = horizon.lock().map_err(|_| ())?;
+                *h = Some(h.map_or(now, |h| h.max(now)));
+                Ok(())
+            }
         })
         .map_err(|()| internal())
+    }
+
+    /// check_replay_store() -> None
+    ///
+    /// Checks that the shared replay store answers (Redis `PING`) within `replay_timeout`;
+    /// raises `ReplayStoreUnavailable` if not. For start-up and health checks; a no-op for
+    /// the in-memory cache.
+    fn check_replay_store(&self, py: Python<'_>) -> PyResult<()> {
+        let Backend::Shared { template, .. } = &self.backend else {
+            return Ok(());
+        };
+        let Store::Redis(store) = template.replay_store() else {
+            return Ok(());
+        };
+        py.detach(|| store.ping()).map_err(|e| errors::to_py(py, e))
     }
 
     /// Seconds after `iat` during which a token passes.
@@ -233,17 +338,22 @@ impl Verifier {
             .transpose()
     }
 
-    /// How many tokens can be accepted within one `max_age` window.
+    /// How many tokens can be accepted within one `max_age` window by the in-memory cache;
+    /// 0 with a shared `replay_store` (Redis holds as many as its memory allows).
     #[getter]
     fn replay_capacity(&self) -> usize {
         self.replay_capacity
     }
 
-    /// How many `jti`s are remembered now (live, or expired but not yet purged).
+    /// How many `jti`s the in-memory cache remembers now (live, or expired but not yet
+    /// purged); 0 with a shared `replay_store` (the keys live in Redis).
     #[getter]
     fn remembered(&self, py: Python<'_>) -> PyResult<usize> {
+        let Backend::Memory(inner) = &self.backend else {
+            return Ok(0);
+        };
         py.detach(|| {
-            self.inner
+            inner
                 .lock()
                 .map(|i| i.verifier.replay_store().len())
                 .map_err(|_| ())
@@ -251,17 +361,94 @@ impl Verifier {
         .map_err(|()| internal())
     }
 
+    /// The audience tokens must name, or None.
+    #[getter]
+    fn audience(&self) -> Option<&str> {
+        self.policy.get_audience()
+    }
+
+    /// The Redis key prefix with a shared `replay_store`, None with the in-memory cache.
+    #[getter]
+    fn replay_prefix(&self) -> Option<&str> {
+        self.replay_prefix.as_deref()
+    }
+
     fn __repr__(&self) -> String {
+        let store = match &self.replay_prefix {
+            // The URL may hold a password: say only what kind of store it is.
+            Some(prefix) => format!("replay_store=<redis>, replay_prefix={prefix:?}"),
+            None => format!("replay_capacity={}", self.replay_capacity),
+        };
         format!(
             "Verifier(key=<redacted>, max_age={}, leeway={}, allowed_domains={:?}, \
-             replay_capacity={}, max_token_len={})",
+             audience={:?}, {store}, max_token_len={})",
             self.policy.get_max_age(),
             self.policy.get_leeway(),
             self.allowed_domains,
-            self.replay_capacity,
+            self.policy.get_audience(),
             self.policy.get_max_token_len(),
         )
     }
+}
+
+impl Verifier {
+    /// One verification, GIL released: on the in-memory verifier under its lock, or on an
+    /// idle verifier of the shared store with no lock held during the Redis round trip.
+    fn run(&self, token: &[u8], now: u64) -> Result<OwnedClaims, Failure> {
+        match &self.backend {
+            Backend::Memory(inner) => {
+                let mut inner = inner.lock().map_err(|_| Failure::Internal)?;
+                verify_on(&mut inner, token, now)
+            }
+            Backend::Shared {
+                template,
+                idle,
+                horizon,
+                scratch_len,
+            } => {
+                let taken = idle.lock().map_err(|_| Failure::Internal)?.pop();
+                let mut inner = taken.unwrap_or_else(|| Inner {
+                    verifier: template.clone(),
+                    scratch: vec![0; *scratch_len],
+                    broken: false,
+                });
+                if let Some(h) = *horizon.lock().map_err(|_| Failure::Internal)? {
+                    inner.verifier.remember_from(h); // idempotent: the floor only rises
+                }
+                let verdict = verify_on(&mut inner, token, now);
+                // A verifier that panicked is dropped, not reused; Redis holds the state.
+                if !inner.broken {
+                    idle.lock().map_err(|_| Failure::Internal)?.push(inner);
+                }
+                verdict
+            }
+        }
+    }
+}
+
+/// The core's verify on one verifier, claims copied out of its scratch buffer.
+fn verify_on(inner: &mut Inner, token: &[u8], now: u64) -> Result<OwnedClaims, Failure> {
+    let Inner {
+        verifier,
+        scratch,
+        broken,
+    } = inner;
+    if *broken {
+        return Err(Failure::Internal);
+    }
+    // The core has no panicking paths; if one slipped in, Python gets a RuntimeError rather
+    // than a PanicException, and this verifier refuses everything after it (fail closed: its
+    // replay cache may be half updated).
+    catch_unwind(AssertUnwindSafe(|| {
+        verifier
+            .verify(token, now, scratch)
+            .map(|c| OwnedClaims::from(&c))
+    }))
+    .map_err(|_| {
+        *broken = true;
+        Failure::Internal
+    })?
+    .map_err(Failure::Token)
 }
 
 /// `allowed_domains`: any iterable of str except a str itself (which would iterate letters).

@@ -24,6 +24,8 @@ CLASSES = {
     "domain_not_allowed": hfjwt.DomainNotAllowed,
     "weak_key": hfjwt.WeakKey,
     "buffer_too_small": hfjwt.BufferTooSmall,
+    "wrong_audience": hfjwt.WrongAudience,
+    "replay_store_unavailable": hfjwt.ReplayStoreUnavailable,
 }
 
 
@@ -84,6 +86,9 @@ CASES = {
         verify(GOOD.split(".")[0] + "." + b64(b'{"email":"x@acme.com"}') + "." + GOOD.split(".")[2]),
     ],
     "missing_claim": [
+        verify(craft(grant()), audience="kiosk-a"),
+        verify(craft(grant() | {"aud": []}), audience="kiosk-a"),
+        lambda: hfjwt._hfjwt.decode_claims(GOOD, KEY, now=NOW, audience="kiosk-a"),
         verify(craft({"email": "jo@acme.com", "iat": NOW})),
         verify(craft({"email": "jo@acme.com", "jti": "j"})),
         verify(craft({"iat": NOW, "jti": "j"})),
@@ -98,6 +103,20 @@ CASES = {
         verify(craft(b'{"email":"jo@acme.com","iat":%d,"jti":"a","jti":"b"}' % NOW)),
         lambda: hfjwt.mint(KEY, email="nobody"),
         lambda: hfjwt.mint(KEY, email="jo@acme.com", jti=""),
+        lambda: hfjwt.mint(KEY, email="jo@acme.com", aud=""),
+        verify(craft(grant() | {"aud": 7}), audience="kiosk-a"),
+        verify(craft(grant() | {"aud": ["kiosk-a", None]}), audience="kiosk-a"),
+        verify(craft(grant() | {"aud": None}), ignore_audience=True),
+    ],
+    "wrong_audience": [
+        verify(craft(grant() | {"aud": "kiosk-b"}), audience="kiosk-a"),
+        verify(craft(grant() | {"aud": ["kiosk-b", "kiosk-c"]}), audience="kiosk-a"),
+        verify(craft(grant() | {"aud": "Kiosk-A"}), audience="kiosk-a"),
+        verify(craft(grant() | {"aud": "kiosk-a"})),
+        lambda: hfjwt._hfjwt.decode_claims(craft(grant() | {"aud": "kiosk-a"}), KEY, now=NOW),
+        lambda: hfjwt._hfjwt.decode_claims(
+            craft(grant() | {"aud": "b"}), KEY, now=NOW, audience=["a", "c"]
+        ),
     ],
     "expired": [
         verify(craft(grant(iat=NOW - 121))),
@@ -143,6 +162,15 @@ def test_replayed_across_calls() -> None:
     # The same jti in a differently encoded token is the same grant.
     rejects("replayed", lambda: v.verify(craft(grant() | {"name": "x"}), now=NOW + 2))
     rejects("replayed", lambda: v.verify(GOOD.encode(), now=NOW + 120))
+
+
+def test_replay_store_unavailable_when_nothing_listens() -> None:
+    # Port 1 on loopback refuses at once; Redis tests against a real server: test_redis.py.
+    v = hfjwt.Verifier(KEY, replay_store="redis://127.0.0.1:1/0")
+    rejects("replay_store_unavailable", lambda: v.verify(GOOD, now=NOW))
+    rejects("replay_store_unavailable", v.check_replay_store)
+    # Refused, not recorded: the same token is refused the same way, never accepted.
+    rejects("replay_store_unavailable", lambda: v.verify(GOOD, now=NOW))
 
 
 def test_replay_cache_full_with_capacity_one() -> None:

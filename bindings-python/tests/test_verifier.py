@@ -21,11 +21,11 @@ def test_defaults_and_repr_never_show_the_key() -> None:
 
 
 def test_claims_dict_shape() -> None:
-    token = craft(grant(name="Jo") | {"exp": NOW + 60, "nbf": NOW - 1, "aud": "x"})
-    claims = hfjwt.Verifier(KEY).verify(token, now=NOW)
+    token = craft(grant(name="Jo") | {"exp": NOW + 60, "nbf": NOW - 1, "aud": "x", "sub": "y"})
+    claims = hfjwt.Verifier(KEY, audience="x").verify(token, now=NOW)
     assert claims == {
         "name": "Jo", "email": "jo@acme.com", "iat": NOW, "jti": "jti-1",
-        "exp": NOW + 60, "nbf": NOW - 1,
+        "exp": NOW + 60, "nbf": NOW - 1, "aud": "x",
     }
 
 

@@ -23,9 +23,20 @@ stable snake_case name; ``ERRORS`` maps each kind to its class. ``encode``/``dec
 PyJWT's for the HS256 subset (see ``hfjwt._pyjwt`` for the differences), and PyJWT's
 exception names are aliases of the matching classes.
 
-The replay cache lives in the ``Verifier`` object: a new process starts with an empty one.
-``Verifier.remember_from()`` (off by default) refuses every token issued before it was
-called, which closes that gap at the cost of refusing tokens minted just before start-up.
+The replay cache lives in the ``Verifier`` object: a new process starts with an empty one,
+and other worker processes never see it. ``Verifier.remember_from()`` (off by default)
+refuses every token issued before it was called, which closes the restart gap at the cost of
+refusing tokens minted just before start-up. Several workers or machines share one memory
+through Redis::
+
+    verifier = hfjwt.Verifier(KEY, replay_store="redis://127.0.0.1:6379/0")
+
+One ``SET NX`` per accepted token; if Redis cannot be reached within ``replay_timeout``
+(0.2 s), tokens are refused with ``ReplayStoreUnavailable``, never accepted unrecorded.
+
+A token bound to an audience (``mint(..., aud="kiosk-a")``) is accepted only by a verifier
+made with ``audience="kiosk-a"``; a verifier without an audience refuses tokens that carry
+``aud`` (``WrongAudience``, as PyJWT does) unless made with ``ignore_audience=True``.
 
 ``python -m hfjwt --help`` shows a small command line (mint, url, verify); it reads the key
 from ``$HFJWT_KEY`` or ``--key-file``, never from the command line.
@@ -45,11 +56,13 @@ from hfjwt._hfjwt import (
     MissingClaim,
     ReplayCacheFull,
     ReplayedToken,
+    ReplayStoreUnavailable,
     TokenError,
     TokenTooLarge,
     UnsupportedAlgorithm,
     Verifier,
     WeakKey,
+    WrongAudience,
     __version__,
     login_url,
     logout_url,
@@ -76,6 +89,8 @@ ERRORS: dict[str, type[TokenError]] = {
         DomainNotAllowed,
         WeakKey,
         BufferTooSmall,
+        WrongAudience,
+        ReplayStoreUnavailable,
     )
 }
 
@@ -89,6 +104,7 @@ ExpiredSignatureError = ExpiredToken
 ImmatureSignatureError = IssuedInFuture
 InvalidAlgorithmError = UnsupportedAlgorithm
 MissingRequiredClaimError = MissingClaim
+InvalidAudienceError = WrongAudience
 
 __all__ = [
     "ERRORS",
@@ -102,6 +118,7 @@ __all__ = [
     "ExpiredToken",
     "ImmatureSignatureError",
     "InvalidAlgorithmError",
+    "InvalidAudienceError",
     "InvalidClaim",
     "InvalidSignatureError",
     "InvalidTokenError",
@@ -111,12 +128,14 @@ __all__ = [
     "MissingRequiredClaimError",
     "PyJWTError",
     "ReplayCacheFull",
+    "ReplayStoreUnavailable",
     "ReplayedToken",
     "TokenError",
     "TokenTooLarge",
     "UnsupportedAlgorithm",
     "Verifier",
     "WeakKey",
+    "WrongAudience",
     "__version__",
     "decode",
     "encode",

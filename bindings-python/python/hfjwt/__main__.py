@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--name")
         s.add_argument("--iat", type=int, help="issued-at, unix seconds (default: now)")
         s.add_argument("--jti", help="token id (default: a random UUID)")
+    mint.add_argument("--aud", help="bind the token to one audience (e.g. a kiosk's device id)")
     site = url.add_mutually_exclusive_group(required=True)
     site.add_argument("--account", help="HappyFox account: https://ACCOUNT.happyfox.com")
     site.add_argument("--domain", help="the support center's custom domain")
@@ -66,6 +67,17 @@ def _parser() -> argparse.ArgumentParser:
         help="accept only emails in DOMAIN (repeatable; default: any)",
     )
     verify.add_argument("--now", type=int, help="unix seconds to judge at (default: now)")
+    aud = verify.add_mutually_exclusive_group()
+    aud.add_argument("--audience", help="accept only tokens whose aud names AUDIENCE")
+    aud.add_argument(
+        "--ignore-audience", action="store_true", help="do not judge aud (default: refuse it)"
+    )
+    verify.add_argument(
+        "--replay-store",
+        metavar="URL",
+        help="remember jtis in Redis (redis://, rediss://, unix://) shared with other "
+        "processes (default: this process only)",
+    )
 
     sub.add_parser("kinds", help="list the error kinds")
     return p
@@ -96,7 +108,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     key = _key(args, parser)
     try:
         if args.command == "mint":
-            print(hfjwt.mint(key, email=args.email, name=args.name, iat=args.iat, jti=args.jti))
+            print(
+                hfjwt.mint(
+                    key,
+                    email=args.email,
+                    name=args.name,
+                    iat=args.iat,
+                    jti=args.jti,
+                    aud=args.aud,
+                )
+            )
         elif args.command == "url":
             print(
                 hfjwt.sign_in_url(
@@ -118,11 +139,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 max_age=args.max_age,
                 leeway=args.leeway,
                 allowed_domains=args.allow_domain,
+                audience=args.audience,
+                ignore_audience=args.ignore_audience,
+                replay_store=args.replay_store,
             )
             print(json.dumps(verifier.verify(token, now=args.now), ensure_ascii=False))
     except hfjwt.TokenError as e:
         print(f"error: {e.kind}: {e}", file=sys.stderr)
         return 1
+    except ValueError as e:  # a configuration mistake, e.g. a bad --replay-store URL
+        parser.error(str(e))
     return 0
 
 

@@ -57,6 +57,14 @@ class WeakKey(TokenError):
 class BufferTooSmall(TokenError):
     """The output (a login URL over 16 KiB) is too long (kind ``buffer_too_small``)."""
 
+class WrongAudience(TokenError):
+    """``aud`` does not name the verifier's audience, or names one while it has none
+    (kind ``wrong_audience``)."""
+
+class ReplayStoreUnavailable(TokenError):
+    """The shared replay store (Redis) did not answer in time; the token was refused, not
+    recorded (kind ``replay_store_unavailable``)."""
+
 def mint(
     key: Key,
     *,
@@ -64,8 +72,10 @@ def mint(
     name: Optional[str] = None,
     iat: Optional[Seconds] = None,
     jti: Optional[str] = None,
+    aud: Optional[str] = None,
 ) -> str:
-    """Mint a HappyFox token; ``iat`` defaults to now, ``jti`` to a fresh random UUID."""
+    """Mint a HappyFox token; ``iat`` defaults to now, ``jti`` to a fresh random UUID;
+    ``aud`` binds it to one audience (e.g. a kiosk's device id)."""
 
 def login_url(
     token: str,
@@ -107,6 +117,8 @@ def decode_claims(
     leeway: Optional[int] = None,
     now: Optional[Seconds] = None,
     require_email: bool = True,
+    audience: Optional[Union[str, Iterable[str]]] = None,
+    verify_aud: bool = True,
 ) -> Claims:
     """Every check of ``Verifier.verify`` except replay; records nothing."""
 
@@ -123,11 +135,21 @@ class Verifier:
         replay_capacity: int = 1024,
         max_token_len: int = 4096,
         require_email: bool = True,
-    ) -> None: ...
+        audience: Optional[str] = None,
+        ignore_audience: bool = False,
+        replay_store: Optional[str] = None,
+        replay_prefix: Optional[str] = None,
+        replay_timeout: Optional[float] = None,
+    ) -> None:
+        """``replay_store``: None (in-memory) or ``redis://``, ``rediss://``, ``unix://`` URL
+        shared by every process; ``replay_prefix`` defaults to ``"hfjwt:"``,
+        ``replay_timeout`` to 0.2 s."""
     def verify(self, token: Token, *, now: Optional[Seconds] = None) -> Claims:
         """Verify ``token`` at ``now`` (default: the clock), record its ``jti``, return claims."""
     def remember_from(self, now: Optional[Seconds] = None) -> None:
         """Refuse, from now on, every token issued before ``now - leeway`` (memory horizon)."""
+    def check_replay_store(self) -> None:
+        """Raise ``ReplayStoreUnavailable`` unless the shared store answers (no-op in memory)."""
     @property
     def max_age(self) -> int: ...
     @property
@@ -140,3 +162,7 @@ class Verifier:
     def replay_capacity(self) -> int: ...
     @property
     def remembered(self) -> int: ...
+    @property
+    def audience(self) -> Optional[str]: ...
+    @property
+    def replay_prefix(self) -> Optional[str]: ...

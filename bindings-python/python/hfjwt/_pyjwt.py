@@ -8,39 +8,50 @@ Differences from PyJWT, on purpose:
 
 - Only HS256. ``algorithm`` must be ``"HS256"`` and ``algorithms`` must include it, else
   ``UnsupportedAlgorithm``. Keys must be at least 32 bytes (``WeakKey``); PyJWT only warns.
-- ``encode`` mints exactly HappyFox's claims: ``email`` (required), ``name``, ``iat``, ``jti``.
-  Missing ``iat`` is set to now and missing ``jti`` to a random UUID (HappyFox needs both);
-  any other claim is a ``ValueError``. ``headers`` may only repeat ``alg: HS256`` and
+- ``encode`` mints exactly HappyFox's claims: ``email`` (required), ``name``, ``iat``, ``jti``,
+  and ``aud`` (one audience, a ``str``). Missing ``iat`` is set to now and missing ``jti`` to
+  a random UUID (HappyFox needs both); any other claim is a ``ValueError``. ``headers`` may only repeat ``alg: HS256`` and
   ``typ: JWT``. The JSON keeps non-ASCII as UTF-8 (PyJWT writes ``\\u`` escapes); both decode
   to the same claims.
 - ``decode`` enforces HappyFox's window: the token must carry ``iat`` and ``jti`` and be at
   most ``max_age`` (default 120) seconds old, plus ``leeway``; ``exp`` and ``nbf`` are checked
   when present. It returns only the claims hfjwt knows (``name``, ``email``, ``iat``, ``jti``,
-  ``exp``, ``nbf``); ``aud``/``iss`` are not checked. It is stateless, so it does not refuse a
-  replayed ``jti``: for sign-ins use ``hfjwt.Verifier``.
+  ``exp``, ``nbf``, ``aud``). ``audience`` works as in PyJWT: a token whose ``aud`` (a string
+  or a list) names it, or any of a list of audiences, passes; a token without ``aud`` is
+  ``MissingClaim``; with no ``audience``, a token that carries ``aud`` is ``WrongAudience``
+  (PyJWT's ``InvalidAudienceError``, aliased), unless ``options={"verify_aud": False}``.
+  An empty ``aud`` (``""`` or ``[]``) counts as none (as in PyJWT) and is not returned.
+  ``issuer``/``subject`` are not supported (a ``ValueError`` if given). ``decode`` is
+  stateless, so it does not refuse a replayed ``jti``: for sign-ins use ``hfjwt.Verifier``.
 - ``decode`` is strict where PyJWT is lenient: padded or standard-alphabet base64, duplicate
   JSON keys and ``crit`` headers are refused.
 - Errors are ``hfjwt.TokenError`` subclasses (``ValueError``), not ``jwt.PyJWTError``;
   ``hfjwt`` has aliases with PyJWT's names (``InvalidTokenError``, ``ExpiredSignatureError``…).
-- ``options`` accepts ``require`` (names among ``iat``, ``jti``, ``email``) and the
-  ``verify_*`` switches set to ``True``; anything hfjwt cannot honour is a ``ValueError``
-  rather than silently ignored.
+- ``options`` accepts ``require`` (names among ``iat``, ``jti``, ``email``, and ``aud`` with
+  an ``audience``), ``verify_aud`` (``True`` or ``False``), ``strict_aud=False``, and the other
+  ``verify_*`` switches hfjwt honours set to ``True`` (``verify_signature``, ``verify_exp``,
+  ``verify_nbf``, ``verify_iat``, ``verify_iss``, ``verify_jti``); anything hfjwt cannot honour
+  (``verify_exp=False``, ``strict_aud=True``, ``verify_sub``, unknown names) is a
+  ``ValueError`` rather than silently ignored.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
-from typing import Any, Collection, Mapping, Optional, Union
+from typing import Any, Collection, Iterable, Mapping, Optional, Union
 
 from hfjwt import _hfjwt
 
-_MINTED_CLAIMS = frozenset({"name", "email", "iat", "jti"})
-# Claims the core always requires, plus email, which it requires on request.
+_MINTED_CLAIMS = frozenset({"name", "email", "iat", "jti", "aud"})
+# Claims the core always requires, plus email, which it requires on request (aud: with an
+# audience, handled apart).
 _REQUIRABLE = frozenset({"iat", "jti", "email"})
 _ALLOWED_HEADERS = {"alg": "HS256", "typ": "JWT"}
+# verify_iss: hfjwt takes no issuer, and PyJWT checks iss only against a given issuer.
+# verify_jti: the core always requires a str jti.
 _TRUE_ONLY_OPTIONS = frozenset(
-    {"verify_signature", "verify_exp", "verify_nbf", "verify_iat"}
+    {"verify_signature", "verify_exp", "verify_nbf", "verify_iat", "verify_iss", "verify_jti"}
 )
 
 
@@ -72,16 +83,20 @@ def encode(
     extra = set(payload) - _MINTED_CLAIMS
     if extra:
         raise ValueError(
-            f"hfjwt mints only name, email, iat and jti; cannot encode {sorted(extra)}"
+            f"hfjwt mints only name, email, iat, jti and aud; cannot encode {sorted(extra)}"
         )
     if "email" not in payload:
         raise _hfjwt.MissingClaim("missing claim: email is required by HappyFox")
+    aud = payload.get("aud")
+    if aud is not None and not isinstance(aud, str):
+        raise ValueError("hfjwt mints one audience: aud must be a str")
     return _hfjwt.mint(
         key,
         email=payload["email"],
         name=payload.get("name"),
         iat=_seconds(payload.get("iat")),
         jti=payload.get("jti"),
+        aud=aud,
     )
 
 
@@ -92,6 +107,9 @@ def decode(
     options: Optional[Mapping[str, Any]] = None,
     leeway: Union[int, float, datetime.timedelta] = 0,
     *,
+    audience: Optional[Union[str, Iterable[str]]] = None,
+    issuer: Optional[Any] = None,
+    subject: Optional[Any] = None,
     max_age: int = 120,
 ) -> dict[str, Any]:
     """Verify an HS256 token (HappyFox's 120 s window, no replay check) and return its claims.
@@ -103,20 +121,35 @@ def decode(
             "unsupported algorithm: hfjwt verifies only HS256, and algorithms= "
             "does not list it"
         )
+    if issuer is not None or subject is not None:
+        raise ValueError("hfjwt.decode does not check iss or sub: issuer= and subject= are unsupported")
     require_email = False
+    verify_aud = True
+    required: set[str] = set()
     for name, value in (options or {}).items():
         if name == "require":
-            unknown = set(value) - _REQUIRABLE
+            required = set(value)
+            unknown = required - _REQUIRABLE - {"aud"}
             if unknown:
                 raise ValueError(
-                    f"hfjwt can require only iat, jti and email, not {sorted(unknown)}"
+                    f"hfjwt can require only iat, jti, email and aud, not {sorted(unknown)}"
                 )
-            require_email = "email" in value
-        elif name in _TRUE_ONLY_OPTIONS or name in ("verify_aud", "verify_iss"):
+            require_email = "email" in required
+        elif name == "verify_aud":
+            if not isinstance(value, bool):
+                raise ValueError("options['verify_aud'] must be True or False")
+            verify_aud = value
+        elif name == "strict_aud":
+            if value is not False:
+                raise ValueError("hfjwt.decode does not support options['strict_aud']=True")
+        elif name in _TRUE_ONLY_OPTIONS:
             if value is not True:
                 raise ValueError(f"hfjwt always verifies; options[{name!r}] must be True")
         else:
             raise ValueError(f"hfjwt.decode does not support options[{name!r}]")
+    if "aud" in required and (audience is None or not verify_aud):
+        # The core requires aud exactly when it checks it against an audience.
+        raise ValueError("options['require'] may list 'aud' only with audience= and verify_aud")
     if isinstance(leeway, datetime.timedelta):
         leeway = leeway.total_seconds()
     return dict(
@@ -126,6 +159,8 @@ def decode(
             max_age=max_age,
             leeway=_whole_seconds(leeway, "leeway"),
             require_email=require_email,
+            audience=audience,
+            verify_aud=verify_aud,
         )
     )
 

@@ -1,14 +1,15 @@
 """Types shared by the native module's stubs and the Python part of ``hfjwt``."""
 
-from typing import TypedDict
+from typing import TypedDict, Union
 
 
 class Claims(TypedDict, total=False):
     """The claims of a verified token, as ``Verifier.verify`` returns them.
 
     ``email`` (unless the verifier was made with ``require_email=False``), ``iat`` and ``jti``
-    are always present; ``name``, ``exp`` and ``nbf`` when the token has them. Strings are
-    unescaped (PyJWT's ``"Jos\\u00e9"`` is ``"José"``). Other claims are not returned.
+    are always present; ``name``, ``exp``, ``nbf`` and ``aud`` (a str, or a list of str) when
+    the token has them. Strings are unescaped (PyJWT's ``"Jos\\u00e9"`` is ``"José"``).
+    Other claims are not returned.
     """
 
     name: str
@@ -17,3 +18,4 @@ class Claims(TypedDict, total=False):
     jti: str
     exp: int
     nbf: int
+    aud: Union[str, list[str]]
