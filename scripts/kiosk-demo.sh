@@ -14,5 +14,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scenario="${1:-tests/scenarios/demo.scn}"
 scripts/install-qemu.sh
-cargo build --release --locked --quiet -p hfjwt-sim
-exec target/release/hfjwt-sim qemu --defmt --scenario "$scenario"
+echo "kiosk-demo.sh: building hfjwt-sim (the first build takes a few minutes)" >&2
+cargo build --release --locked -p hfjwt-sim
+# `cargo run` finds the binary wherever CARGO_TARGET_DIR puts it. The transcript goes to
+# stdout first, then the kiosk's defmt log to stderr, so `2>&1 | less` reads in order.
+exec cargo run --release --locked --quiet -p hfjwt-sim -- qemu --defmt --scenario "$scenario"

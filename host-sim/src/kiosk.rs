@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
             };
             let steps = scenario::load(path, start)?;
             let transcript = run_scenario(&steps)?;
-            Ok(scenario::report(&transcript))
+            Ok(scenario::report(&transcript, path))
         }
         None => interactive(),
     }
@@ -69,10 +69,15 @@ fn interactive() -> Result<Outcome, Failure> {
     let panel = TextPanel::new(io.panel.clone());
     let mut kiosk = new_kiosk(&io, &panel, DeskClock::Real(Instant::now()))?;
     kiosk.start().map_err(io_failure)?;
-    let (tx, rx) = mpsc::channel::<String>();
+    // Bytes, not text: a line that is not UTF-8 goes to the kiosk like any other (which
+    // refuses it, as the firmware does) instead of ending the run.
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
+        for line in std::io::stdin().lock().split(b'\n') {
+            let Ok(mut line) = line else { break };
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
             if tx.send(line).is_err() {
                 break;
             }
@@ -83,9 +88,9 @@ fn interactive() -> Result<Outcome, Failure> {
         print_output(&io)?;
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(line) => {
-                let to = if line.starts_with("TIME") || line == "HALT" {
+                let to = if line.starts_with(b"TIME") || line == b"HALT" {
                     &io.host
-                } else if line.starts_with("PRESS") {
+                } else if line.starts_with(b"PRESS") {
                     &io.panel
                 } else {
                     &io.scanner

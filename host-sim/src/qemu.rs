@@ -71,13 +71,16 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let finished = link.finish();
     let log = decode_defmt(&elf, &defmt_file);
     let _ = std::fs::remove_file(&defmt_file);
+    let transcript = transcript?;
+    finished?;
+    // The transcript first (stdout, flushed by report), then the log and the timings on
+    // stderr: piped together, they come out in that order.
+    let outcome = scenario::report(&transcript, path);
     for line in log.lines() {
         if args.defmt || line.contains("stack high-water") {
             eprintln!("defmt: {line}");
         }
     }
-    let transcript = transcript?;
-    finished?;
     if !link.latencies.is_empty() {
         let mut l = link.latencies.clone();
         l.sort();
@@ -90,7 +93,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
             ms(l[l.len() - 1])
         );
     }
-    Ok(scenario::report(&transcript))
+    Ok(outcome)
 }
 
 fn require_qemu() -> Result<(), Failure> {
@@ -107,10 +110,12 @@ fn require_qemu() -> Result<(), Failure> {
 /// `cargo build --release` in firmware/ (its .cargo/config.toml selects thumbv7m); the ELF.
 pub fn build() -> Result<PathBuf, Failure> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("hfjwt-sim: building the kiosk firmware (cargo build --release in firmware/)");
     let out = Command::new(cargo)
         .args([
             "build",
             "--release",
+            "--quiet",
             "--message-format=json-render-diagnostics",
         ])
         .current_dir(firmware_dir())

@@ -1,5 +1,6 @@
 //! Kiosk scenarios (`tests/scenarios/*.scn`): what to type on which serial line, with portal
-//! tokens minted when the scenario is loaded, relative to the scenario's clock.
+//! tokens minted when the scenario is loaded, relative to the scenario's clock. The language
+//! is documented for users in `tests/scenarios/README.md`.
 //!
 //! One step per line; `#` starts a comment:
 //!
@@ -84,6 +85,8 @@ pub struct Step {
     pub display: String,
     /// Texts that some line of the reply must contain.
     pub expect: Vec<String>,
+    /// The file line of each `expect` (0 for the added `HALT`'s).
+    pub expect_lines: Vec<usize>,
     /// Line number in the scenario file (0 for the added `HALT`).
     pub source_line: usize,
 }
@@ -121,6 +124,7 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
             ending,
             display,
             expect: Vec::new(),
+            expect_lines: Vec::new(),
             source_line: n,
         };
         let new = match word {
@@ -173,6 +177,7 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
                     .last_mut()
                     .ok_or((n, "`expect` needs a step before it".to_string()))?;
                 last.expect.push(rest.to_string());
+                last.expect_lines.push(n);
                 continue;
             }
             _ => return Err((n, format!("unknown step `{word}`"))),
@@ -189,6 +194,7 @@ pub fn parse(text: &str, start: u64) -> Result<Vec<Step>, (usize, String)> {
         ending,
         display: HostCommand::Halt.to_string(),
         expect: vec!["BYE".to_string()],
+        expect_lines: vec![0],
         source_line: 0,
     });
     Ok(steps)
@@ -255,7 +261,7 @@ pub trait Link {
 pub struct Transcript {
     /// Inputs (`> channel line`) and outputs, in order.
     pub lines: Vec<String>,
-    /// One message per unmet `expect`.
+    /// One message per unmet `expect`, starting with the scenario's line number.
     pub unmet: Vec<String>,
 }
 
@@ -269,11 +275,10 @@ pub fn run(steps: &[Step], link: &mut dyn Link) -> Result<Transcript, Failure> {
         t.lines
             .push(format!("> {} {}", step.channel.name(), step.display));
         let reply = link.send(step)?;
-        for prefix in &step.expect {
+        for (prefix, line) in step.expect.iter().zip(&step.expect_lines) {
             if !reply.iter().any(|l| l.contains(prefix.as_str())) {
                 t.unmet.push(format!(
-                    "line {}: expected a reply line containing `{prefix}`, got {reply:?}",
-                    step.source_line
+                    "{line}: `expect {prefix}` not met; the reply was {reply:?}"
                 ));
             }
         }
@@ -288,8 +293,9 @@ pub fn is_reply_end(line: &str) -> bool {
     Reply::parse(line).is_ok_and(|r| r.ends_reply())
 }
 
-/// Prints the transcript on stdout and unmet expectations on stderr; the exit outcome.
-pub fn report(t: &Transcript) -> crate::failure::Outcome {
+/// Prints the transcript on stdout and unmet expectations on stderr (`FILE:LINE: …`, naming
+/// the `expect` line); the exit outcome.
+pub fn report(t: &Transcript, path: &Path) -> crate::failure::Outcome {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     for l in &t.lines {
@@ -298,8 +304,11 @@ pub fn report(t: &Transcript) -> crate::failure::Outcome {
             break;
         }
     }
+    // Flushed first, so that piped stdout and stderr come out in this order.
+    let _ = out.flush();
+    drop(out);
     for u in &t.unmet {
-        eprintln!("hfjwt-sim: {u}");
+        eprintln!("hfjwt-sim: {}:{u}", path.display());
     }
     if t.unmet.is_empty() {
         crate::failure::Outcome::Accepted
@@ -323,6 +332,7 @@ mod tests {
         assert_eq!(steps[0].line, b"TIME 1000");
         assert_eq!(steps[1].line, b"PRESS kb");
         assert_eq!(steps[2].expect, ["GRANT"]);
+        assert_eq!(steps[2].expect_lines, [5]);
         assert_eq!(steps[3].display, "<3 x A>");
         assert_eq!(steps[4].line, b"TIME 1130");
         assert_eq!(steps[5].line, b"HALT");
