@@ -70,8 +70,6 @@ pub enum Notice {
 /// What the shell does next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Send this line to the reader.
-    Send(HostCommand),
     /// Send `TIME` with the host's clock (the shell reads it; see [`time_command`]).
     SendTime,
     /// The idle page's content changed (the page reloads itself when it is showing).

@@ -185,9 +185,6 @@ impl KioskBrowser {
     ) -> Option<Input<'static>> {
         match action {
             Action::Log(event) => self.logger.log(&event),
-            Action::Send(command) => {
-                let _ = commands.send(command);
-            }
             Action::SendTime => {
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
