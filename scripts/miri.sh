@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the core's unit tests under Miri (undefined behaviour, out-of-bounds, uninitialised
-# reads), nightly only. Not in CI by default: it takes minutes (see docs/measurements.md).
+# reads), nightly only. scripts/test-all.sh (and so CI) runs it; it takes a few minutes.
 #
 #   scripts/miri.sh            # the unit tests of core/src (cargo miri test -p hfjwt --lib)
 #   scripts/miri.sh -- NAME    # extra arguments go to the test binary
