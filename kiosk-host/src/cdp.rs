@@ -557,6 +557,21 @@ impl Tab {
         }
     }
 
+    /// Emulates a screen of `width` × `height` CSS pixels (`mobile`: a phone's viewport and
+    /// touch), e.g. to play the phone in a test.
+    pub fn set_viewport(&mut self, width: u32, height: u32, mobile: bool) -> Result<(), CdpError> {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({
+                "width": width,
+                "height": height,
+                "deviceScaleFactor": if mobile { 2 } else { 1 },
+                "mobile": mobile,
+            }),
+        )?;
+        Ok(())
+    }
+
     /// A PNG screenshot of the visible page.
     pub fn screenshot_png(&mut self) -> Result<Vec<u8>, CdpError> {
         let result = self.call("Page.captureScreenshot", json!({ "format": "png" }))?;

@@ -182,13 +182,10 @@ pub fn idle_page(view: &IdleView, branding: &Branding, version: u64) -> String {
         ));
     }
     body.push_str("</div>\n</section>\n");
-    let reader = match view.reader {
-        ReaderState::Connected => "reader connected",
-        ReaderState::Disconnected => "reader disconnected",
-    };
-    let footer = match &view.kiosk_name {
-        Some(name) => format!("Kiosk {} · {reader}", escape(name)),
-        None => format!("Kiosk · {reader}"),
+    // The kiosk's name is in the header; the footer says whether the reader is there.
+    let footer = match view.reader {
+        ReaderState::Connected => "Reader connected",
+        ReaderState::Disconnected => "Reader disconnected",
     };
     let script = format!(
         r#"<script>
@@ -206,7 +203,7 @@ setInterval(async () => {{
         view,
         branding,
         &body,
-        &footer,
+        footer,
         &script,
     )
 }
@@ -251,11 +248,7 @@ const timer = setInterval(() => {{
 }}, 1000);
 </script>"#
     );
-    let footer = match &view.kiosk_name {
-        Some(name) => format!("Kiosk {}", escape(name)),
-        None => "Kiosk".to_string(),
-    };
-    page(&text.title, view, branding, &body, &footer, &script)
+    page(&text.title, view, branding, &body, "", &script)
 }
 
 /// A small page for anything the server does not serve.

@@ -20,7 +20,7 @@ fn keeps_the_reader_clock_across_reconnects() {
     };
     assert!(unix + 5 >= unix_now());
     let mut tab = kiosk_tab(&ready);
-    tab.wait_until(WAIT, |_, text| text.contains("reader connected"))
+    tab.wait_until(WAIT, |_, text| text.contains("Reader connected"))
         .unwrap();
 
     // The reader goes away (nothing listens any more): the idle page says so, and the agent
@@ -178,7 +178,7 @@ fn screenshots_of_the_agent_pages() {
     conn.send(Reply::Select {
         button: Button::Tickets,
     });
-    tab.wait_until(WAIT, |_, text| text.contains("reader connected"))
+    tab.wait_until(WAIT, |_, text| text.contains("Reader connected"))
         .unwrap();
     let pressed = tab
         .evaluate("document.querySelector('[aria-pressed=true]').dataset.button")

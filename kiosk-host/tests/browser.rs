@@ -172,3 +172,29 @@ fn no_chromium_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_unreachable_support_center_is_explained() {
+    // A port nobody listens on (bound, then closed).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let origin = format!("http://{closed}");
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, &origin, &["--message-seconds", "600"]);
+    let mut conn = connect(&reader, &mut agent);
+    let grant = format!("{origin}/jwt/?token=t");
+    conn.send(Reply::Grant { url: &grant });
+    let failed = agent.wait_event("open_failed", WAIT);
+    assert!(failed.contains("ERR_CONNECTION_REFUSED"), "{failed}");
+    let mut tab = kiosk_tab(&ready);
+    let (url, _) = tab
+        .wait_until(WAIT, |_, text| {
+            text.contains("The support center could not be reached")
+        })
+        .unwrap();
+    assert!(url.starts_with(&ready.pages), "{url}");
+    tab.screenshot(&shots_dir().join("unreachable.png"))
+        .unwrap();
+}
