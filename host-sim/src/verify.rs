@@ -2,17 +2,80 @@
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::time::Duration;
 
-use hfjwt::{Claims, HeapReplayCache, Policy, Verifier};
+use hfjwt::{Claims, Error, HeapReplayCache, Policy, ReplayStore, Verifier};
+use hfjwt_redis::RedisReplayStore;
 use serde::Serialize;
 
 use crate::clock::unix_now;
 use crate::failure::{Failure, Outcome};
 use crate::key::KeySource;
 
-/// The verifier every subcommand that judges tokens uses: a run-time sized replay cache and
-/// an optional allow-list (`None` lets every domain through).
-pub type SimVerifier = Verifier<HeapReplayCache, Option<Vec<String>>>;
+/// The verifier every subcommand that judges tokens uses: a replay store chosen at run time
+/// and an optional allow-list (`None` lets every domain through).
+pub type SimVerifier = Verifier<SimReplayStore, Option<Vec<String>>>;
+
+/// Where a run remembers accepted `jti`s: this process's memory, or Redis, shared with every
+/// other process pointed at it (several `verify` or `serve` workers).
+#[derive(Clone, Debug)]
+pub enum SimReplayStore {
+    /// A run-time sized cache in this process ([`HeapReplayCache`]).
+    Memory(HeapReplayCache),
+    /// A store shared through Redis ([`RedisReplayStore`]).
+    Redis(RedisReplayStore),
+}
+
+impl SimReplayStore {
+    /// The store a `--replay-store` option names: `None` (or `memory`) for this process's
+    /// memory with room for `capacity` live tokens, else a Redis URL (`redis://`, `rediss://`,
+    /// `unix://`) with keys under `prefix` and `timeout` for connecting and each answer.
+    /// Checks the URL without connecting: an unreachable Redis refuses tokens as
+    /// `replay_store_unavailable` (fail closed) until it answers.
+    pub fn open(
+        url: Option<&str>,
+        prefix: &str,
+        timeout: Duration,
+        capacity: usize,
+    ) -> Result<Self, Failure> {
+        match url {
+            None | Some("memory") => Ok(SimReplayStore::Memory(HeapReplayCache::new(capacity))),
+            Some(url) => RedisReplayStore::builder(url)
+                .prefix(prefix)
+                .timeout(timeout)
+                .build()
+                .map(SimReplayStore::Redis)
+                .map_err(|e| Failure::usage(format!("--replay-store: {e}"))),
+        }
+    }
+}
+
+impl ReplayStore for SimReplayStore {
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        match self {
+            SimReplayStore::Memory(s) => s.record(jti, live_until, now),
+            SimReplayStore::Redis(s) => s.record(jti, live_until, now),
+        }
+    }
+    fn forget_through(&mut self, live_until: u64) {
+        match self {
+            SimReplayStore::Memory(s) => s.forget_through(live_until),
+            SimReplayStore::Redis(s) => s.forget_through(live_until),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            SimReplayStore::Memory(s) => s.len(),
+            SimReplayStore::Redis(s) => s.len(),
+        }
+    }
+    fn capacity(&self) -> usize {
+        match self {
+            SimReplayStore::Memory(s) => s.capacity(),
+            SimReplayStore::Redis(s) => s.capacity(),
+        }
+    }
+}
 
 /// Verify tokens: signature, 120 s window, email-domain allow-list, and single use of each
 /// jti across the whole run. One output line per token.
@@ -21,14 +84,22 @@ pub type SimVerifier = Verifier<HeapReplayCache, Option<Vec<String>>>;
 With no TOKEN, every line of standard input is a token (an empty line too, and it is \
 rejected); lines are read as bytes and streamed, so the input can be endless.
 
-Output: `ok <email> jti=<jti> iat=<iat> [name=<name>]` or `rejected <kind>: <message>`; \
-with --json, {\"ok\":true,\"claims\":{\"name\":..,\"email\":..,\"iat\":..,\"jti\":..}} or \
-{\"ok\":false,\"error\":\"<kind>\",\"message\":\"..\"}.
+Output: `ok <email> jti=<jti> iat=<iat> [name=<name>] [aud=<aud>]` or \
+`rejected <kind>: <message>`; with --json, \
+{\"ok\":true,\"claims\":{\"name\":..,\"email\":..,\"iat\":..,\"jti\":..}} (plus \"aud\" when the \
+token has one) or {\"ok\":false,\"error\":\"<kind>\",\"message\":\"..\"}.
 
-The replay cache lives in memory for this run only: a token accepted by an earlier run is not \
-known to this one. --horizon closes that gap by refusing (as replayed) every token issued \
-before the run started, less the leeway; the cost is that tokens minted just before the \
-start are refused too. It is off by default.
+By default the replay cache lives in memory for this run only: a token accepted by an earlier \
+run, or by another process, is not known to this one. --replay-store redis://HOST:PORT/DB \
+shares one memory between every process pointed at that Redis: each jti is accepted once in \
+total (one SET NX per accepted token); when Redis cannot be reached within --replay-timeout-ms, \
+tokens are rejected as replay_store_unavailable, never accepted unrecorded. --horizon refuses \
+(as replayed) every token issued before the run started, less the leeway, since an earlier \
+run may have accepted it; the cost is that tokens minted just before the start are refused \
+too. It is off by default.
+
+A token that carries `aud` is rejected (wrong_audience) unless --audience names it or \
+--ignore-audience is given.
 
 Exit status: 0 every token passed, 1 at least one was rejected, 2 usage or key error.")]
 pub struct Args {
@@ -47,10 +118,29 @@ pub struct Args {
     #[arg(long = "allow-domain", value_name = "DOMAIN")]
     pub allow_domains: Vec<String>,
     /// How many tokens can be accepted within one time window; beyond that the verifier
-    /// refuses with replay_cache_full rather than forget a live jti.
+    /// refuses with replay_cache_full rather than forget a live jti (in-memory cache only).
     #[arg(long, value_name = "N", default_value_t = 1024,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "replay_store")]
     pub replay_capacity: u32,
+    /// Remember jtis in Redis, shared with every process using it: redis://[:PASSWORD@]HOST[:PORT][/DB],
+    /// rediss://… (TLS) or unix:///PATH [default: this run's memory].
+    #[arg(long, value_name = "URL")]
+    pub replay_store: Option<String>,
+    /// Prefix of the Redis keys (processes that share a memory use the same one).
+    #[arg(long, value_name = "PREFIX", default_value = hfjwt_redis::DEFAULT_PREFIX,
+          requires = "replay_store")]
+    pub replay_prefix: String,
+    /// Milliseconds to wait for Redis to connect and to answer, before rejecting as
+    /// replay_store_unavailable.
+    #[arg(long, value_name = "MS", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=60_000), requires = "replay_store")]
+    pub replay_timeout_ms: u64,
+    /// Accept only tokens whose aud names AUDIENCE (a string, or an array containing it).
+    #[arg(long, value_name = "AUDIENCE", conflicts_with = "ignore_audience")]
+    pub audience: Option<String>,
+    /// Do not judge aud [default: a token that carries aud is rejected as wrong_audience].
+    #[arg(long)]
+    pub ignore_audience: bool,
     /// Refuse tokens issued before this run started (less the leeway) as replayed, since an
     /// earlier run may have accepted them.
     #[arg(long)]
@@ -63,23 +153,59 @@ pub struct Args {
     pub tokens: Vec<OsString>,
 }
 
-/// Builds the verifier shared by a whole run.
+/// Builds the verifier shared by a whole run, with an in-memory replay cache.
 pub fn build_verifier(
     key: hfjwt::Key,
     policy: Policy,
     allow_domains: Vec<String>,
     replay_capacity: usize,
 ) -> SimVerifier {
+    let store = SimReplayStore::Memory(HeapReplayCache::new(replay_capacity));
+    build_verifier_with_store(key, policy, allow_domains, store)
+}
+
+/// Builds the verifier shared by a whole run on `store` (see [`SimReplayStore::open`]).
+pub fn build_verifier_with_store(
+    key: hfjwt::Key,
+    policy: Policy,
+    allow_domains: Vec<String>,
+    store: SimReplayStore,
+) -> SimVerifier {
     let domains = (!allow_domains.is_empty()).then_some(allow_domains);
-    Verifier::with_parts(key, policy, domains, HeapReplayCache::new(replay_capacity))
+    Verifier::with_parts(key, policy, domains, store)
+}
+
+/// The policy's audience rule from `--audience` / `--ignore-audience`.
+pub fn audience_policy(
+    policy: Policy,
+    audience: Option<&str>,
+    ignore: bool,
+) -> Result<Policy, Failure> {
+    match (audience, ignore) {
+        (Some(a), _) => policy.audience(a).map_err(|_| {
+            Failure::usage(format!(
+                "--audience must be 1 to {} bytes",
+                hfjwt::MAX_AUDIENCE_LEN
+            ))
+        }),
+        (None, true) => Ok(policy.ignore_audience()),
+        (None, false) => Ok(policy),
+    }
 }
 
 /// Runs `verify`.
 pub fn run(args: Args) -> Result<Outcome, Failure> {
     let key = args.key.load()?;
     let policy = Policy::new().max_age(args.max_age).leeway(args.leeway);
+    let policy = audience_policy(policy, args.audience.as_deref(), args.ignore_audience)?;
     let capacity = usize::try_from(args.replay_capacity).unwrap_or(usize::MAX);
-    let mut verifier = build_verifier(key, policy, args.allow_domains, capacity);
+    let store = SimReplayStore::open(
+        args.replay_store.as_deref(),
+        &args.replay_prefix,
+        Duration::from_millis(args.replay_timeout_ms),
+        capacity,
+    )?;
+    let mut verifier = build_verifier_with_store(key, policy, args.allow_domains, store);
     if args.horizon {
         verifier.remember_from(match args.now {
             Some(t) => t,
@@ -210,6 +336,20 @@ struct ClaimsJson<'a> {
     email: Option<&'a str>,
     iat: u64,
     jti: &'a str,
+    /// A string, or a list of strings; left out when the token has no `aud`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<serde_json::Value>,
+}
+
+/// The token's `aud` as JSON: a string, or the array as the token has it.
+fn aud_json(c: &Claims<'_>) -> Option<serde_json::Value> {
+    let aud = c.aud?;
+    match (aud.as_single(), aud.array_json()) {
+        (Some(one), _) => Some(serde_json::Value::from(one)),
+        // The core checked it is an array of strings.
+        (None, Some(array)) => serde_json::from_str(array).ok(),
+        (None, None) => None,
+    }
 }
 
 #[derive(Serialize)]
@@ -234,6 +374,7 @@ fn write_accepted(out: &mut impl Write, c: &Claims<'_>, json: bool) -> io::Resul
                 email: c.email,
                 iat: c.iat,
                 jti: c.jti,
+                aud: aud_json(c),
             },
         };
         serde_json::to_writer(&mut *out, &v)?;
@@ -249,6 +390,12 @@ fn write_accepted(out: &mut impl Write, c: &Claims<'_>, json: bool) -> io::Resul
     )?;
     if let Some(name) = c.name {
         write!(out, " name={}", name.escape_debug())?;
+    }
+    if let Some(aud) = aud_json(c) {
+        match aud.as_str() {
+            Some(one) => write!(out, " aud={}", one.escape_debug())?,
+            None => write!(out, " aud={aud}")?,
+        }
     }
     out.write_all(b"\n")
 }

@@ -781,3 +781,204 @@ fn verify_with_non_utf8_arguments() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(error_kind(&v), "malformed");
 }
+
+// ---------------------------------------------------------------- audience
+
+#[test]
+fn mint_aud_binds_the_token_to_one_audience() {
+    let kf = key_file(KEY);
+    let now = now_arg();
+    let token = run(&[
+        "mint",
+        "--key-file",
+        &kf,
+        "--email",
+        "jo@acme.com",
+        "--iat",
+        &now,
+        "--jti",
+        "k-1",
+        "--aud",
+        "kiosk-a",
+    ])
+    .expect(0)
+    .stdout
+    .trim()
+    .to_owned();
+    let (code, v) = verify_json(&["--audience", "kiosk-a"], &[&token]);
+    assert_eq!((code, &v[0]["claims"]["aud"]), (0, &json!("kiosk-a")));
+    let (code, v) = verify_json(&["--audience", "kiosk-b"], &[&token]);
+    assert_eq!((code, error_kind(&v[0])), (1, "wrong_audience"));
+    let (code, v) = verify_json(&[], &[&token]);
+    assert_eq!((code, error_kind(&v[0])), (1, "wrong_audience"));
+    let (code, _) = verify_json(&["--ignore-audience"], &[&token]);
+    assert_eq!(code, 0);
+    // A token without aud, when an audience is required.
+    let plain = mint(KEY, "jo@acme.com", None, NOW, "k-2");
+    let (code, v) = verify_json(&["--audience", "kiosk-a"], &[&plain]);
+    assert_eq!((code, error_kind(&v[0])), (1, "missing_claim"));
+    // Text output names the audience.
+    let r = run(&[
+        "verify",
+        "--key-file",
+        &kf,
+        "--now",
+        &now,
+        "--audience",
+        "kiosk-a",
+        &token,
+    ])
+    .expect(0);
+    assert!(
+        r.stdout.trim_end().ends_with(" aud=kiosk-a"),
+        "{}",
+        r.stdout
+    );
+    // Usage mistakes.
+    run(&[
+        "verify",
+        "--key-file",
+        &kf,
+        "--audience",
+        "a",
+        "--ignore-audience",
+        "x",
+    ])
+    .expect(2);
+    run(&["verify", "--key-file", &kf, "--audience", "", "x"]).expect(2);
+    run(&[
+        "mint",
+        "--key-file",
+        &kf,
+        "--email",
+        "jo@acme.com",
+        "--aud",
+        "",
+    ])
+    .expect(1);
+}
+
+// ---------------------------------------------------------------- shared replay store
+
+#[path = "../../replay-redis/tests/common/redis_server.rs"]
+mod redis_server;
+
+#[test]
+fn two_verify_workers_on_one_redis_accept_each_token_once() {
+    let redis = redis_server::RedisServer::start();
+    let url = redis.url();
+    let kf = key_file(KEY);
+    let now = unix_now();
+    let tokens: Vec<String> = (0..40)
+        .map(|i| mint(KEY, "jo@acme.com", None, now, &format!("w-{i}")))
+        .collect();
+    // Two workers fed the same tokens at once, each in its own order.
+    let workers: Vec<_> = [false, true]
+        .into_iter()
+        .map(|reverse| {
+            let mut ts = tokens.clone();
+            if reverse {
+                ts.reverse();
+            }
+            bin()
+                .args([
+                    "verify",
+                    "--key-file",
+                    &kf,
+                    "--json",
+                    "--replay-store",
+                    &url,
+                ])
+                .args(&ts)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut accepted = std::collections::HashMap::<String, usize>::new();
+    for w in workers {
+        let out = w.wait_with_output().unwrap();
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            if v["ok"] == json!(true) {
+                let jti = v["claims"]["jti"].as_str().unwrap().to_owned();
+                *accepted.entry(jti).or_default() += 1;
+            } else {
+                assert_eq!(error_kind(&v), "replayed");
+            }
+        }
+    }
+    assert_eq!(accepted.len(), tokens.len());
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+    // A third run, later: still refused (the memory is Redis's, not the process's).
+    let r = run(&[
+        "verify",
+        "--key-file",
+        &kf,
+        "--json",
+        "--replay-store",
+        &url,
+        &tokens[0],
+    ])
+    .expect(1);
+    let v: Value = serde_json::from_str(r.lines()[0]).unwrap();
+    assert_eq!(error_kind(&v), "replayed");
+    assert_eq!(redis.cmd(&["DBSIZE"]).as_deref(), Some("40"));
+}
+
+#[test]
+fn verify_with_an_unreachable_replay_store_rejects_every_token() {
+    let kf = key_file(KEY);
+    let now = unix_now();
+    let t = mint(KEY, "jo@acme.com", None, now, "down");
+    let r = run(&[
+        "verify",
+        "--key-file",
+        &kf,
+        "--json",
+        "--replay-store",
+        "redis://127.0.0.1:1/0",
+        "--replay-timeout-ms",
+        "100",
+        &t,
+        &t,
+    ])
+    .expect(1);
+    let v: Vec<Value> = r
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(v.len(), 2);
+    for x in &v {
+        assert_eq!(error_kind(x), "replay_store_unavailable");
+    }
+    // Configuration mistakes are usage errors.
+    run(&[
+        "verify",
+        "--key-file",
+        &kf,
+        "--replay-store",
+        "http://127.0.0.1/",
+        &t,
+    ])
+    .expect(2);
+    run(&[
+        "verify",
+        "--key-file",
+        &kf,
+        "--replay-store",
+        "redis://127.0.0.1:1/",
+        "--replay-capacity",
+        "5",
+        &t,
+    ])
+    .expect(2);
+    run(&["verify", "--key-file", &kf, "--replay-prefix", "x:", &t]).expect(2);
+}
