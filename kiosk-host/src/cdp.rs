@@ -531,6 +531,19 @@ impl Tab {
             .ok_or_else(|| CdpError::Unexpected("location.href is not a string".into()))
     }
 
+    /// The URL and `document.body.innerText`, read in one evaluation (so both belong to the
+    /// same document even while the tab navigates).
+    pub fn url_and_text(&mut self) -> Result<(String, String), CdpError> {
+        let v = self.evaluate("[location.href, document.body ? document.body.innerText : '']")?;
+        match (
+            v.get(0).and_then(Value::as_str),
+            v.get(1).and_then(Value::as_str),
+        ) {
+            (Some(url), Some(text)) => Ok((url.to_string(), text.to_string())),
+            _ => Err(CdpError::Unexpected(format!("not [url, text]: {v}"))),
+        }
+    }
+
     /// Polls (every 50 ms) until `done(url, body text)` holds, up to `timeout`; returns the
     /// last URL and text. For tests that wait on what another process does to this tab.
     pub fn wait_until(
@@ -541,7 +554,7 @@ impl Tab {
         let deadline = Instant::now() + timeout;
         loop {
             // A navigation in flight can make an evaluation fail: just try again.
-            let state = self.url().and_then(|url| Ok((url, self.body_text()?)));
+            let state = self.url_and_text();
             match state {
                 Ok((url, text)) if done(&url, &text) => return Ok((url, text)),
                 Err(e) if e.is_disconnect() => return Err(e),

@@ -244,10 +244,47 @@ impl Drop for Chromium {
     }
 }
 
+/// Profile directories are `<temp>/hfjwt-kiosk-chromium-<pid of the launcher>-<n>`.
+const PROFILE_PREFIX: &str = "hfjwt-kiosk-chromium-";
+
+/// The profile directories made by process `pid` (e.g. after it was killed).
+pub fn profiles_of(pid: u32) -> Vec<PathBuf> {
+    profiles()
+        .into_iter()
+        .filter(|(owner, _)| *owner == pid)
+        .map(|(_, dir)| dir)
+        .collect()
+}
+
+/// Removes the profile directories of launchers that are no longer running (an agent that
+/// was killed cannot clean up after itself).
+pub fn remove_stale_profiles() {
+    for (owner, dir) in profiles() {
+        if !std::path::Path::new(&format!("/proc/{owner}")).exists() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn profiles() -> Vec<(u32, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let (pid, _) = name.strip_prefix(PROFILE_PREFIX)?.split_once('-')?;
+            Some((pid.parse().ok()?, entry.path()))
+        })
+        .collect()
+}
+
 fn temp_profile() -> io::Result<PathBuf> {
     static COUNT: AtomicU32 = AtomicU32::new(0);
+    remove_stale_profiles();
     let n = COUNT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("hfjwt-kiosk-chromium-{}-{n}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("{PROFILE_PREFIX}{}-{n}", std::process::id()));
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }

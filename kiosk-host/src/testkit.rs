@@ -103,6 +103,10 @@ impl Process {
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A killed agent leaves the profile of the Chromium it started.
+        for dir in crate::chromium::profiles_of(self.child.id()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
