@@ -45,7 +45,8 @@
 //! ## Redis Cluster
 //! Every operation touches exactly one key, so a Redis Cluster (or a proxy in front of one)
 //! needs nothing special: point the URL at a node or the proxy. Redis keeps keys only as long
-//! as it keeps data: see the crate README's notes on persistence and failover.
+//! as it keeps data: run it with persistence (AOF), and know that an asynchronous failover can
+//! lose the last acknowledged writes (the repository README's "Scaling out", SECURITY.md).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
