@@ -219,6 +219,9 @@ impl KioskBrowser {
     }
 
     fn open(&mut self, url: &CheckedUrl) -> Option<Input<'static>> {
+        if self.tab.is_none() {
+            self.reconnect();
+        }
         let started = Instant::now();
         let result = self
             .tab
@@ -234,6 +237,7 @@ impl KioskBrowser {
                 );
                 None
             }
+            // The browser answered: the support center cannot be reached.
             Err(CdpError::Navigation(error)) => {
                 self.logger.log(
                     &LogEvent::new("open_failed")
@@ -242,9 +246,15 @@ impl KioskBrowser {
                 );
                 Some(Input::OpenFailed)
             }
+            // Still loading: the page may yet arrive; nothing else to show meanwhile.
+            Err(CdpError::Timeout(_)) => {
+                self.logger
+                    .log(&LogEvent::new("open_slow").with("place", url.place()));
+                None
+            }
             Err(e) => {
                 self.logger.log(
-                    &LogEvent::new("open_slow")
+                    &LogEvent::new("open_failed")
                         .with("place", url.place())
                         .with("error", &e),
                 );
