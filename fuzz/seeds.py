@@ -52,6 +52,9 @@ PAYLOADS = {
     "iat_fraction": b'{"email":"jo@acme.com","iat":1700000000.5,"jti":"a"}',
     "iat_string": b'{"email":"jo@acme.com","iat":"1700000000","jti":"a"}',
     "iat_huge": b'{"email":"jo@acme.com","iat":18446744073709551616,"jti":"a"}',
+    "aud_string": claims(aud="kiosk-a"),
+    "aud_array_escaped": b'{"email":"jo@acme.com","iat":1700000000,"jti":"a","aud":["x","kiosk\\u002da"]}',
+    "aud_array_bad": b'{"email":"jo@acme.com","iat":1700000000,"jti":"a","aud":["kiosk-a",1]}',
     "exp_nbf": b'{"email":"jo@acme.com","iat":1700000000,"exp":1700000060.25,"nbf":1699999999,"jti":"a"}',
     "nested_unknown": b'{"email":"jo@acme.com","x":[1,{"y":[null,true,false,-1.5e-3]},"z"],"iat":1700000000,"jti":"a"}',
     "bad_email": claims(email="jo@@acme"),
@@ -92,6 +95,16 @@ def main():
     write("verify", "raw_valid_future", verify_cfg(0, now=IAT - 1) + good)
     write("verify", "raw_valid_too_large", verify_cfg(0, max_len=100) + good)
     write("verify", "raw_valid_small_scratch", verify_cfg(0, delta=-3) + good)
+    # Audience rules (flag bits 3-4: 0 none, 1 ignored, 2 "kiosk-a", 3 "jo@acme.com").
+    for name, aud, flags in [
+        ("aud_match", "kiosk-a", 1 | 16),
+        ("aud_other", "kiosk-b", 1 | 16),
+        ("aud_array", ["x", "kiosk-a"], 1 | 16),
+        ("aud_without_policy", "kiosk-a", 1),
+        ("aud_ignored", "anyone", 1 | 8),
+        ("aud_missing", None, 1 | 24),
+    ]:
+        write("verify", "signed_" + name, verify_cfg(1, flags=flags) + claims(aud=aud))
     for name, p in PAYLOADS.items():
         write("verify", "signed_" + name, verify_cfg(1 + 2 * (len(name) % 2), flip=len(name) * 7) + p)
         write("differential", name, p)

@@ -2,7 +2,8 @@
 //! the same payload.
 //!
 //! Input: the payload JSON bytes; the harness signs them under the standard header, and the
-//! verifier's policy lets every `iat` through, so acceptance depends on the JSON alone.
+//! verifier's policy lets every `iat` through and ignores the audience, so acceptance depends
+//! on the JSON alone.
 #![no_main]
 
 use hfjwt::{Key, Policy, ReplayCache, Verifier};
@@ -17,7 +18,8 @@ fuzz_target!(|payload: &[u8]| {
             .max_age(u64::MAX)
             .leeway(u64::MAX)
             .max_token_len(usize::MAX)
-            .require_email(false),
+            .require_email(false)
+            .ignore_audience(),
     );
     let mut scratch = vec![0u8; hfjwt::scratch_len(token.len())];
     let Ok(claims) = verifier.verify(&token, 0, &mut scratch) else {
@@ -36,6 +38,26 @@ fuzz_target!(|payload: &[u8]| {
     assert_eq!(obj.get("iat").and_then(Value::as_u64), Some(claims.iat));
     assert_eq!(obj.get("email").and_then(Value::as_str), claims.email);
     assert_eq!(obj.get("name").and_then(Value::as_str), claims.name);
+    // aud: a string, or an array of strings (each named by `contains`); "" and [] are none.
+    match obj.get("aud") {
+        None => assert_eq!(claims.aud, None),
+        Some(Value::String(s)) if s.is_empty() => assert_eq!(claims.aud, None),
+        Some(Value::String(s)) => {
+            let aud = claims.aud.expect("aud read");
+            assert_eq!(aud.as_single(), Some(s.as_str()));
+            assert!(aud.contains(s));
+        }
+        Some(Value::Array(items)) if items.is_empty() => assert_eq!(claims.aud, None),
+        Some(Value::Array(items)) => {
+            let aud = claims.aud.expect("aud read");
+            let json = aud.array_json().expect("an array");
+            assert_eq!(serde_json::from_str::<Value>(json).ok().as_ref(), obj.get("aud"));
+            for item in items {
+                assert!(aud.contains(item.as_str().expect("hfjwt accepted a non-string aud")));
+            }
+        }
+        Some(other) => panic!("hfjwt accepted aud {other}"),
+    }
     for (name, got) in [("exp", claims.exp), ("nbf", claims.nbf)] {
         match obj.get(name) {
             None => assert_eq!(got, None),

@@ -5,7 +5,8 @@
 //! verifier's key (mode odd), so the fuzzer reaches the claims, time, domain and replay checks
 //! behind the MAC. Invariants checked on top of "never panics":
 //! - `check` and a fresh `verify` agree; an accepted token is refused as `replayed` the second
-//!   time; its claims satisfy the policy (time window, email syntax, allow-list, non-empty jti);
+//!   time; its claims satisfy the policy (time window, email syntax, allow-list, non-empty jti,
+//!   audience: none when the policy has none, one naming it when it has one);
 //! - a token signed with another key, or with one signature bit flipped, is never accepted, and
 //!   is `bad_signature` whenever the genuine token got past the MAC.
 #![no_main]
@@ -44,6 +45,19 @@ fuzz_target!(|data: &[u8]| {
         .require_email(cfg.flags & 1 == 1);
     if cfg.max_token_len != 0 {
         policy = policy.max_token_len(usize::from(cfg.max_token_len));
+    }
+    // The audience rule (flag bits 3-4): none (tokens with aud refused), ignored, or one of two.
+    let audience = match (cfg.flags >> 3) & 3 {
+        0 => None,
+        1 => {
+            policy = policy.ignore_audience();
+            None
+        }
+        2 => Some("kiosk-a"),
+        _ => Some("jo@acme.com"),
+    };
+    if let Some(a) = audience {
+        policy = policy.audience(a).unwrap();
     }
 
     // The allow-list: none, empty, fixed, or the `,`-separated text after a second NUL.
@@ -113,6 +127,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(c.iat <= cfg.now.saturating_add(policy.get_leeway()));
             assert!(cfg.now.saturating_sub(c.iat) <= policy.window());
             assert!(token.len() <= policy.get_max_token_len());
+            match audience {
+                Some(a) => assert!(c.aud.is_some_and(|aud| aud.contains(a)), "{:?}", c.aud),
+                None if !policy.ignores_audience() => assert!(c.aud.is_none()),
+                None => {}
+            }
             if let Some(e) = c.email {
                 assert!(is_valid_email(e), "{e:?}");
                 if let Some(list) = &domains {
