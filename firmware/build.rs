@@ -1,5 +1,7 @@
-//! 1. Puts `memory.x` on the linker search path (as cortex-m-quickstart does), so cortex-m-rt's
-//!    `link.x` finds it. The `-Tlink.x`/`-Tdefmt.x` arguments themselves are target-scoped in
+//! 1. Puts the board's `memory.x` on the linker search path (as cortex-m-quickstart does), so
+//!    cortex-m-rt's `link.x` finds it: `memory.x` (LM3S6965) for thumbv7m,
+//!    `boards/stm32f405/memory.x` for thumbv7em-none-eabihf (the board follows the target, see
+//!    `src/board/mod.rs`). The `-Tlink.x`/`-Tdefmt.x` arguments themselves are target-scoped in
 //!    `.cargo/config.toml`.
 //! 2. Bakes the kiosk configuration into `$OUT_DIR/kiosk_config.rs` (included by
 //!    `src/config.rs`): `kiosk.toml` next to this file, or the file named by
@@ -11,9 +13,14 @@ use std::{env, fs, path::PathBuf};
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::write(out.join("memory.x"), include_bytes!("memory.x")).expect("write memory.x to OUT_DIR");
+    let memory: &[u8] = match env::var("TARGET").as_deref() {
+        Ok("thumbv7em-none-eabihf") => include_bytes!("boards/stm32f405/memory.x"),
+        _ => include_bytes!("memory.x"),
+    };
+    fs::write(out.join("memory.x"), memory).expect("write memory.x to OUT_DIR");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=boards/stm32f405/memory.x");
     println!("cargo:rerun-if-changed=build.rs");
 
     let config = match generate_config() {

@@ -1,9 +1,18 @@
 #!/bin/sh
-# Boots a firmware ELF on QEMU's lm3s6965evb: the `runner` of firmware/.cargo/config.toml, so
-# `cargo run --release` (from firmware/) ends here with the ELF path as $1.
+# Boots a firmware ELF on QEMU: the `runner` of firmware/.cargo/config.toml, so
+# `cargo run --release [--target thumbv7em-none-eabihf]` (from firmware/) ends here.
 #
-# Serial lines (UART -> role):  UART0 host/browser line · UART1 panel (buttons, LEDs) ·
-# UART2 scanner. By default all three share one multiplexed stdio: every line any UART writes
+#   qemu-run.sh [--board lm3s6965evb|netduinoplus2] FIRMWARE.elf
+#
+# --board picks the QEMU machine: lm3s6965evb (Cortex-M3, the thumbv7m build; the default) or
+# netduinoplus2 (STM32F405, Cortex-M4F, the thumbv7em-none-eabihf build). Without it, an ELF
+# under a thumbv7em-none-eabihf target directory boots on netduinoplus2.
+#
+# Serial lines (-serial index -> role), the same on both boards:
+#   0 host/browser line (lm3s6965evb UART0, netduinoplus2 USART1)
+#   1 panel: buttons, LEDs (UART1, USART2)
+#   2 scanner (UART2, USART3)
+# By default all three share one multiplexed stdio: every line any UART writes
 # appears on stdout in the order the firmware wrote it, and stdin goes to ONE UART at a time,
 # the scanner first; Ctrl-A c moves input on (scanner -> host -> panel -> scanner), Ctrl-A x
 # quits. QEMU keeps bytes typed for a UART that lost focus until it gets focus back, so switch
@@ -26,7 +35,27 @@
 # Exit status: the firmware's semihosting exit code (0 = success).
 set -eu
 
-elf=${1:?usage: qemu-run.sh FIRMWARE.elf}
+usage='usage: qemu-run.sh [--board lm3s6965evb|netduinoplus2] FIRMWARE.elf'
+board=
+if [ "${1:-}" = "--board" ]; then
+    board=${2:?$usage}
+    shift 2
+fi
+elf=${1:?$usage}
+if [ -z "$board" ]; then
+    case $elf in
+    *thumbv7em-none-eabihf*) board=netduinoplus2 ;;
+    *) board=lm3s6965evb ;;
+    esac
+fi
+case $board in
+lm3s6965evb) machine="-cpu cortex-m3 -machine lm3s6965evb" ;;
+netduinoplus2) machine="-machine netduinoplus2" ;; # its Cortex-M4 CPU is fixed
+*)
+    echo "qemu-run.sh: unknown board $board; $usage" >&2
+    exit 2
+    ;;
+esac
 qemu=${HFJWT_QEMU:-qemu-system-arm}
 command -v "$qemu" >/dev/null 2>&1 || {
     echo "qemu-run.sh: $qemu not found; run scripts/install-qemu.sh" >&2
@@ -57,8 +86,8 @@ fi
 serials=${HFJWT_QEMU_SERIALS:--chardev stdio,id=con,mux=on -serial chardev:con -serial chardev:con -serial chardev:con}
 
 run_qemu() {
-    # shellcheck disable=SC2086 # $serials is a list of options
-    "$qemu" -cpu cortex-m3 -machine lm3s6965evb -nographic -monitor none \
+    # shellcheck disable=SC2086 # $machine and $serials are lists of options
+    "$qemu" $machine -nographic -monitor none \
         -semihosting-config enable=on,target=native,chardev=defmt \
         -chardev file,id=defmt,path="$defmt_out" \
         $serials ${HFJWT_QEMU_ARGS:-} \
@@ -69,7 +98,7 @@ if [ -t 0 ] && [ -z "${HFJWT_QEMU_SERIALS:-}" ]; then
     # People at a terminal. QEMU leaves the terminal alone when its stdio is a pipe, so the
     # tty driver echoes and edits lines; this loop hands each finished line to QEMU.
     ctrl_a=$(printf '\001')
-    echo "hfjwt kiosk on QEMU lm3s6965evb: typing goes to the SCANNER line. Ctrl-A c then Enter: next line (scanner -> host -> panel); Ctrl-A x then Enter (or Ctrl-D): quit." >&2
+    echo "hfjwt kiosk on QEMU $board: typing goes to the SCANNER line. Ctrl-A c then Enter: next line (scanner -> host -> panel); Ctrl-A x then Enter (or Ctrl-D): quit." >&2
     console() {
         focus=scanner
         while IFS= read -r line; do

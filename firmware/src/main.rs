@@ -1,11 +1,13 @@
-//! The kiosk firmware for QEMU's `lm3s6965evb` (Cortex-M3).
+//! The kiosk firmware: QEMU's `lm3s6965evb` (Cortex-M3, `thumbv7m-none-eabi`) or the
+//! STM32F405 (Cortex-M4F, `thumbv7em-none-eabihf`: QEMU's `netduinoplus2`, or silicon).
 //!
-//! Wires the board-free [`hfjwt_firmware::kiosk::Kiosk`] to the board: UART2 is the scanner,
-//! UART0 the host/browser line, UART1 a text panel for the buttons and LEDs (QEMU drives no
-//! GPIO input), SysTick the monotonic clock. `HALT` on the host line ends QEMU with status 0
-//! after logging the stack high-water mark; see `firmware/README.md` for the line protocol.
+//! Wires the board-free [`hfjwt_firmware::kiosk::Kiosk`] to the board of the build target
+//! through the board seam ([`board::Board`]): scanner, host and panel lines (or GPIO buttons and
+//! LEDs), SysTick as the monotonic clock, a jti source, a defmt sink. `HALT` on the host line
+//! logs the stack high-water mark and ends the run (QEMU exits with status 0); see
+//! `firmware/README.md` for the line protocol and the boards.
 //!
-//! On the host this binary is only a stub: the firmware runs on thumbv7m.
+//! On the host this binary is only a stub: the firmware runs on thumbv7m / thumbv7em.
 
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -15,7 +17,8 @@ mod board;
 #[cfg(not(target_os = "none"))]
 fn main() {
     eprintln!(
-        "the kiosk firmware runs on thumbv7m; use `cd firmware && cargo run --release` \
+        "the kiosk firmware runs on thumbv7m (lm3s6965evb) or thumbv7em-none-eabihf \
+         (stm32f405); use `cd firmware && cargo run --release [--target thumbv7em-none-eabihf]` \
          (needs qemu-system-arm: scripts/install-qemu.sh)"
     );
     std::process::exit(2);
@@ -26,21 +29,27 @@ mod firmware {
     use cortex_m_rt::{ExceptionFrame, entry, exception};
     use embedded_io::ReadReady as _;
     use hfjwt_firmware::config;
-    use hfjwt_firmware::kiosk::{CounterJti, Event, Kiosk, Poll};
-    use hfjwt_firmware::panel::TextPanel;
+    use hfjwt_firmware::kiosk::{Event, Kiosk, Parts, Poll};
 
-    use crate::board::lm3s6965::{Board, Millis, cycles, now_ms, stack};
+    use crate::board::systick::{Millis, cycles, now_ms};
+    use crate::board::{self, Board, Panel, Seam, Selected, stack};
 
     defmt::timestamp!("{=u64:ms}", now_ms());
 
     #[entry]
     fn main() -> ! {
         stack::paint();
-        let Some(board) = Board::take() else {
+        run::<Selected>()
+    }
+
+    /// Boots the kiosk on board `B` and polls it until `HALT`.
+    fn run<B: Board>() -> ! {
+        let Some(board) = B::take() else {
             defmt::panic!("board taken twice");
         };
         defmt::info!(
-            "boot: lm3s6965evb, stack region {=usize} bytes, config {=str}",
+            "boot: {=str}, stack region {=usize} bytes, config {=str}",
+            B::NAME,
             stack::size(),
             config::SOURCE
         );
@@ -54,19 +63,28 @@ mod firmware {
             // build.rs refuses short keys, so this cannot happen with a checked configuration.
             defmt::panic!("kiosk keys refused by the core");
         };
-        let Board {
-            host,
-            panel,
+        let Seam {
             scanner,
+            host,
+            mut panel,
+            jti,
             clock,
-        } = board;
-        let panel = TextPanel::new(panel);
-        let jti = CounterJti::new(config::SETTINGS.device_id);
-        let parts = panel.kiosk_parts(scanner, host, jti, Ticks(clock));
+        } = board.split();
+        let (green, red, buttons) = panel.pins();
+        let parts = Parts {
+            scanner,
+            host,
+            green,
+            red,
+            buttons,
+            jti,
+            clock: Ticks(clock),
+        };
         let mut kiosk = Kiosk::new(parts, config::SETTINGS, portal_key, happyfox_key);
         if let Err(e) = kiosk.start() {
             defmt::error!("start: {}", e);
         }
+        let cycles_per_us = B::SYSCLK_HZ / 1_000_000;
         loop {
             let started = cycles::now();
             match kiosk.poll() {
@@ -77,7 +95,7 @@ mod firmware {
                     if matches!(event, Event::Granted | Event::Denied) {
                         defmt::info!(
                             "decision took {=u32} us",
-                            cycles::since(started) / (board_cycles_per_us())
+                            cycles::since(started) / cycles_per_us
                         );
                     }
                 }
@@ -95,10 +113,6 @@ mod firmware {
         }
     }
 
-    const fn board_cycles_per_us() -> u32 {
-        crate::board::lm3s6965::SYSCLK_HZ / 1_000_000
-    }
-
     /// The board's SysTick milliseconds as the kiosk's monotonic clock.
     struct Ticks(Millis);
 
@@ -108,14 +122,14 @@ mod firmware {
         }
     }
 
-    /// Reports the stack high-water mark and ends QEMU with `code` as its exit status.
+    /// Reports the stack high-water mark and ends the run with `code` (QEMU's exit status).
     fn exit(code: i32) -> ! {
         defmt::info!(
             "stack high-water mark: {=usize} of {=usize} bytes",
             stack::high_water(),
             stack::size()
         );
-        semihosting::process::exit(code)
+        board::exit(code)
     }
 
     #[panic_handler]
@@ -125,17 +139,17 @@ mod firmware {
             Some(l) => defmt::error!("panic at {=str}:{=u32}", l.file(), l.line()),
             None => defmt::error!("panic"),
         }
-        semihosting::process::exit(101)
+        board::exit(101)
     }
 
     #[defmt::panic_handler]
     fn defmt_panic() -> ! {
-        semihosting::process::exit(101)
+        board::exit(101)
     }
 
     #[exception]
     unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
         defmt::error!("hard fault at pc {=u32:#x}", frame.pc());
-        semihosting::process::exit(102)
+        board::exit(102)
     }
 }

@@ -1,5 +1,6 @@
-//! The QEMU `lm3s6965evb` board: three PL011 UARTs, a SysTick millisecond clock and a stack
-//! high-water meter.
+//! The QEMU `lm3s6965evb` board (TI Stellaris LM3S6965, Cortex-M3): three PL011 UARTs, the
+//! text panel, the counter jti source; SysTick and stack painting are shared
+//! ([`super::systick`], [`super::stack`]).
 //!
 //! The `lm3s6965` crate on crates.io only carries interrupt numbers, no register blocks, so the
 //! few registers used here are accessed through the small [`reg`] module below; every `unsafe`
@@ -16,16 +17,19 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use cortex_m::peripheral::{SYST, syst::SystClkSource};
-use cortex_m_rt::exception;
+use hfjwt_firmware::config;
+use hfjwt_firmware::kiosk::CounterJti;
+use hfjwt_firmware::panel::TextPanel;
 
-/// Volatile access to memory-mapped registers and raw RAM words.
+use super::{Board, Seam, systick};
+
+/// Volatile access to memory-mapped registers.
 mod reg {
     /// Reads the 32-bit word at `addr`.
     ///
     /// # Safety
-    /// `addr` is 4-byte aligned and is either a register of this board (reading `DR` pops the
-    /// receive FIFO, nothing else has read side effects) or RAM that no Rust reference covers.
+    /// `addr` is 4-byte aligned and is a register of this board (reading `DR` pops the
+    /// receive FIFO, nothing else has read side effects).
     #[inline(always)]
     pub unsafe fn read(addr: usize) -> u32 {
         // SAFETY: forwarded to the caller.
@@ -219,57 +223,31 @@ impl embedded_io::Write for Uart {
     }
 }
 
-/// Milliseconds since boot, counted by the SysTick interrupt.
-///
-/// A `u64` never wraps in a kiosk's life; it is updated in a critical section because
-/// thumbv7m has no 64-bit atomics.
-static MILLIS: critical_section::Mutex<core::cell::Cell<u64>> =
-    critical_section::Mutex::new(core::cell::Cell::new(0));
-
-#[exception]
-fn SysTick() {
-    critical_section::with(|cs| {
-        let ms = MILLIS.borrow(cs);
-        ms.set(ms.get().wrapping_add(1));
-    });
-}
-
-/// The board's monotonic millisecond clock (a zero-sized handle to the SysTick counter).
-#[derive(Clone, Copy)]
-pub struct Millis {
-    _private: (),
-}
-
-impl Millis {
-    /// Milliseconds since boot.
-    pub fn now_ms(&self) -> u64 {
-        now_ms()
-    }
-}
-
-/// Milliseconds since boot (also usable before [`Board::take`], e.g. for defmt timestamps).
-pub fn now_ms() -> u64 {
-    critical_section::with(|cs| MILLIS.borrow(cs).get())
-}
-
 /// Everything the firmware may touch, handed out once.
-pub struct Board {
+pub struct Lm3s6965 {
     /// UART0, the host/browser line (QEMU: first `-serial`).
-    pub host: Uart,
+    host: Uart,
     /// UART1, the button/LED panel as text lines (QEMU: second `-serial`).
-    pub panel: Uart,
+    panel: Uart,
     /// UART2, the token scanner (QEMU: third `-serial`). Last, because QEMU gives a shared
     /// (`mux=on`) stdio's input to the UART attached last: typing or piping goes to the scanner.
-    pub scanner: Uart,
+    scanner: Uart,
     /// The monotonic millisecond clock.
-    pub clock: Millis,
+    clock: systick::Millis,
 }
 
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
-impl Board {
+impl Board for Lm3s6965 {
+    const NAME: &'static str = "lm3s6965evb";
+    const SYSCLK_HZ: u32 = SYSCLK_HZ;
+    type Scanner = Uart;
+    type Host = Uart;
+    type Panel = TextPanel<Uart>;
+    type Jti = CounterJti;
+
     /// Initialises clocks, UARTs and SysTick; `None` if the board was already taken.
-    pub fn take() -> Option<Self> {
+    fn take() -> Option<Self> {
         if TAKEN.swap(true, Ordering::AcqRel) {
             return None;
         }
@@ -280,105 +258,24 @@ impl Board {
         let host = Uart::init(0x4000_C000);
         let panel = Uart::init(0x4000_D000);
         let scanner = Uart::init(0x4000_E000);
-        start_systick(&mut core.SYST);
-        Some(Board {
+        let clock = systick::start(&mut core.SYST, SYSCLK_HZ);
+        Some(Lm3s6965 {
             host,
             panel,
             scanner,
-            clock: Millis { _private: () },
+            clock,
         })
     }
-}
 
-fn start_systick(syst: &mut SYST) {
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(SYSCLK_HZ / 1000 - 1);
-    syst.clear_current();
-    syst.enable_interrupt();
-    syst.enable_counter();
-}
-
-/// Stack high-water meter: the stack is painted with a pattern at boot and, at any later
-/// point, the lowest overwritten word tells how deep the stack has ever been.
-pub mod stack {
-    use super::reg;
-
-    const PAINT: u32 = 0xDEAD_BEEF;
-    /// Bytes below the current stack pointer that painting leaves alone (the painter's own
-    /// frame and interrupt frames that may land there while it runs).
-    const MARGIN: usize = 64;
-
-    unsafe extern "C" {
-        // From cortex-m-rt's link.x: the top of the stack and its lowest allowed address
-        // (end of .bss/.uninit; there is no heap).
-        static _stack_start: u32;
-        static _stack_end: u32;
-    }
-
-    fn top() -> usize {
-        core::ptr::addr_of!(_stack_start) as usize
-    }
-
-    fn bottom() -> usize {
-        core::ptr::addr_of!(_stack_end) as usize
-    }
-
-    /// Size of the stack region in bytes (RAM left after statics).
-    pub fn size() -> usize {
-        top() - bottom()
-    }
-
-    /// Paints the unused part of the stack. Call first thing in `main`, before interrupts
-    /// are enabled.
-    pub fn paint() {
-        let sp = cortex_m::register::msp::read() as usize;
-        let mut addr = bottom();
-        while addr + 4 <= sp - MARGIN {
-            // SAFETY: [bottom, sp - MARGIN) is stack that no live frame uses yet, and no
-            // Rust reference points into it; interrupts that could push frames there are
-            // not enabled yet (callers paint before `Board::take`).
-            unsafe { reg::write(addr, PAINT) };
-            addr += 4;
+    /// Buttons and LEDs as text lines on UART1 (QEMU drives no GPIO input); jtis from the
+    /// counter (`<device_id>-<iat>-<n>`: the board has no RNG).
+    fn split(self) -> Seam<Uart, Uart, TextPanel<Uart>, CounterJti> {
+        Seam {
+            scanner: self.scanner,
+            host: self.host,
+            panel: TextPanel::new(self.panel),
+            jti: CounterJti::new(config::SETTINGS.device_id),
+            clock: self.clock,
         }
-    }
-
-    /// The deepest the stack has been since [`paint`], in bytes (scans up from the bottom).
-    pub fn high_water() -> usize {
-        let mut addr = bottom();
-        // SAFETY: reads of aligned stack words below the live frames; reading has no effect.
-        while addr < top() && unsafe { reg::read(addr) } == PAINT {
-            addr += 4;
-        }
-        top() - addr
-    }
-}
-
-/// Sub-millisecond time stamps from SysTick: milliseconds × cycles per ms + the cycles elapsed
-/// in the current tick. QEMU does not emulate the DWT cycle counter (CYCCNT reads 0), so this is
-/// the finest clock there is: without `-icount` it follows the host's wall clock; with
-/// `-icount shift=0` each instruction advances it by 1 ns, i.e. it counts instructions.
-pub mod cycles {
-    use cortex_m::peripheral::SYST;
-
-    use super::{SYSCLK_HZ, now_ms};
-
-    const PER_MS: u32 = SYSCLK_HZ / 1000;
-
-    /// A wrapping stamp in system-clock cycles (wraps after ~6 minutes at 12 MHz).
-    pub fn now() -> u32 {
-        loop {
-            let before = now_ms();
-            let current = SYST::get_current();
-            // A tick in between would pair this count with the wrong millisecond: retry.
-            if now_ms() == before {
-                let in_tick = (PER_MS - 1).saturating_sub(current);
-                return (before as u32).wrapping_mul(PER_MS).wrapping_add(in_tick);
-            }
-        }
-    }
-
-    /// Cycles since `start` (a stamp from [`now`]).
-    pub fn since(start: u32) -> u32 {
-        now().wrapping_sub(start)
     }
 }
