@@ -145,14 +145,27 @@ impl Server {
         }
     }
 
+    /// Posts `form` to a portal page as its own form would: with the anti-forgery token of
+    /// the form the page (fetched with `cookie`) shows.
     fn post_form_with_cookie(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Reply {
-        reply(
-            self.agent
-                .post(&self.url(path))
-                .header("Cookie", cookie)
-                .send_form(form.iter().copied())
-                .unwrap(),
-        )
+        let token = self.csrf_token(path, Some(cookie));
+        let mut fields = form.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_raw(path, Some(cookie), &fields)
+    }
+
+    /// Posts exactly `form`, with no token added.
+    fn post_raw(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Reply {
+        let mut req = self.agent.post(&self.url(path));
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        reply(req.send_form(form.iter().copied()).unwrap())
+    }
+
+    /// The anti-forgery token in the form `path` shows (empty when it shows none).
+    fn csrf_token(&self, path: &str, cookie: Option<&str>) -> String {
+        csrf_in(&self.get(path, cookie).body).unwrap_or_default()
     }
 
     fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
@@ -163,13 +176,12 @@ impl Server {
         reply(req.call().unwrap())
     }
 
+    /// Posts `form` with the token of the form `path` shows (see [`Server::post_form_with_cookie`]).
     fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
-        reply(
-            self.agent
-                .post(&self.url(path))
-                .send_form(form.iter().copied())
-                .unwrap(),
-        )
+        let token = self.csrf_token(path, None);
+        let mut fields = form.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_raw(path, None, &fields)
     }
 
     /// Signs in with `token`, expecting the refusal `kind`.
@@ -255,6 +267,14 @@ fn assert_plain_page(r: &Reply) {
         assert!(!words.contains(&jargon), "{jargon:?} in {text}");
     }
     assert!(!prose.contains("signature:"), "{text}");
+}
+
+/// The value of the hidden `csrf_token` field in a page's form, if it has one.
+fn csrf_in(body: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = body.find(marker)? + marker.len();
+    let len = body[start..].find('"')?;
+    Some(body[start..start + len].to_owned())
 }
 
 /// `name=value` of a Set-Cookie header, to send back.
@@ -1174,11 +1194,15 @@ fn finish_within(mut cmd: std::process::Command, limit: Duration) -> std::proces
 /// (Chromium waits for pending fetches), and screenshots the page; zbarimg decodes the QR
 /// code in the PNG. Returns the decoded text.
 fn phone_qr_text(s: &Server, name: &str, email: &str, virtual_ms: u32) -> String {
+    // The form's anti-forgery token, as the portal's own page would carry it.
+    let csrf = s.csrf_token("/portal/kiosk.html", None);
+    assert!(!csrf.is_empty());
     let submit = write_file(
         "kiosk-submit.html",
         format!(
             "<!doctype html><form method=\"post\" action=\"{}/portal/kiosk.html\">\
              <input name=\"name\" value=\"{name}\"><input name=\"email\" value=\"{email}\">\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
              </form><script>document.forms[0].submit()</script>",
             s.origin
         )

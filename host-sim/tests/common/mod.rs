@@ -29,11 +29,26 @@ pub fn tmp_path(name: &str) -> PathBuf {
     dir.join(format!("{}-{n}-{name}", std::process::id()))
 }
 
-/// Writes `contents` to a fresh file and returns its path.
+/// Writes `contents` to a fresh file readable by its owner only (as a key file should be:
+/// `hfjwt-sim` warns about key files that group or others may read) and returns its path.
 pub fn write_file(name: &str, contents: &[u8]) -> PathBuf {
     let path = tmp_path(name);
-    std::fs::write(&path, contents).unwrap();
+    write_file_mode(&path, contents, 0o600);
     path
+}
+
+/// Writes `contents` to `path` with the unix permission bits `mode`.
+pub fn write_file_mode(path: &std::path::Path, contents: &[u8], mode: u32) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(path).unwrap().write_all(contents).unwrap();
 }
 
 /// A key file holding `key` and a trailing newline, as an editor would save it.
