@@ -290,7 +290,8 @@ fn url_for_account_domain_and_origin() {
     let r = run(&["url", "--domain", "support.acme.com", "aaa.bbb.ccc"]).expect(0);
     assert_eq!(
         r.stdout,
-        "https://support.acme.com/jwt/?token=aaa.bbb.ccc\n"
+        // return_to defaults to home, as in `python -m hfjwt url`.
+        "https://support.acme.com/jwt/?token=aaa.bbb.ccc&return_to=%2Fhome\n"
     );
     let r = run(&[
         "url",
@@ -298,19 +299,19 @@ fn url_for_account_domain_and_origin() {
         "http://127.0.0.1:8080",
         "--return-to",
         "/kb/article-1",
-        "t",
+        "a.b.c",
     ])
     .expect(0);
     assert_eq!(
         r.stdout,
-        "http://127.0.0.1:8080/jwt/?token=t&return_to=%2Fkb%2Farticle-1\n"
+        "http://127.0.0.1:8080/jwt/?token=a.b.c&return_to=%2Fkb%2Farticle-1\n"
     );
     for (rt, path) in [
         ("home", "%2Fhome"),
         ("kb", "%2Fkb"),
         ("/tickets", "%2Ftickets"),
     ] {
-        let r = run(&["url", "--account", "acme", "--return-to", rt, "t"]).expect(0);
+        let r = run(&["url", "--account", "acme", "--return-to", rt, "a.b.c"]).expect(0);
         assert!(
             r.stdout.trim_end().ends_with(&format!("&return_to={path}")),
             "{}",
@@ -343,7 +344,7 @@ fn url_mints_a_token_that_verifies() {
     let expected = mint(KEY, "jo@acme.com", Some("Jo"), NOW, "u1");
     assert_eq!(
         r.stdout,
-        format!("https://acme.happyfox.com/jwt/?token={expected}\n")
+        format!("https://acme.happyfox.com/jwt/?token={expected}&return_to=%2Fhome\n")
     );
     // A key is needed only when minting.
     run(&[
@@ -367,16 +368,23 @@ fn url_rejects_what_the_core_rejects_with_exit_1() {
             "acme",
             "--return-to",
             "//evil.example",
-            "t",
+            "a.b.c",
         ][..],
-        &["url", "--account", "acme", "--return-to", "nowhere", "t"],
-        &["url", "--account", "bad_name!", "t"],
-        &["url", "--domain", "not a host", "t"],
-        &["url", "--origin", "ftp://x", "t"],
+        &[
+            "url",
+            "--account",
+            "acme",
+            "--return-to",
+            "nowhere",
+            "a.b.c",
+        ],
+        &["url", "--account", "bad_name!", "a.b.c"],
+        &["url", "--domain", "not a host", "a.b.c"],
+        &["url", "--origin", "ftp://x", "a.b.c"],
     ] {
         run(args).expect(1).one_error_line("malformed: ");
     }
-    let huge = "a".repeat(10_000);
+    let huge = format!("{}.b.c", "a".repeat(10_000));
     run(&["url", "--account", "acme", &huge])
         .expect(1)
         .one_error_line("buffer_too_small: ");
