@@ -105,6 +105,8 @@ struct Connection {
     ws: WebSocket<TcpStream>,
     next_id: u64,
     events: VecDeque<Event>,
+    /// Answer "Leave site?" (`beforeunload`) prompts with "leave" as soon as they are seen.
+    accept_leave_prompts: bool,
 }
 
 impl Connection {
@@ -122,16 +124,23 @@ impl Connection {
             ws,
             next_id: 1,
             events: VecDeque::new(),
+            accept_leave_prompts: false,
         })
     }
 
-    fn call(&mut self, method: &str, params: Value, timeout: Duration) -> Result<Value, CdpError> {
+    /// Sends a command and returns its id, without waiting for the answer.
+    fn send(&mut self, method: &str, params: Value) -> Result<u64, CdpError> {
         let id = self.next_id;
         self.next_id += 1;
         let request = json!({ "id": id, "method": method, "params": params });
         self.ws
             .send(Message::Text(request.to_string().into()))
             .map_err(ws_error)?;
+        Ok(id)
+    }
+
+    fn call(&mut self, method: &str, params: Value, timeout: Duration) -> Result<Value, CdpError> {
+        let id = self.send(method, params)?;
         let deadline = Instant::now() + timeout;
         loop {
             let Some(message) = self.receive(deadline)? else {
@@ -205,9 +214,10 @@ impl Connection {
                 .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
             match self.ws.read() {
                 Ok(Message::Text(text)) => {
-                    return serde_json::from_str(text.as_str())
-                        .map(Some)
-                        .map_err(|e| CdpError::Unexpected(e.to_string()));
+                    let message: Value = serde_json::from_str(text.as_str())
+                        .map_err(|e| CdpError::Unexpected(e.to_string()))?;
+                    self.answer_leave_prompt(&message)?;
+                    return Ok(Some(message));
                 }
                 Ok(Message::Close(_)) => {
                     return Err(CdpError::WebSocket("closed by the browser".into()));
@@ -221,6 +231,21 @@ impl Connection {
                 Err(e) => return Err(ws_error(e)),
             }
         }
+    }
+}
+
+impl Connection {
+    /// A page blocked on "Leave site?" blocks every navigation, and on a kiosk nobody is
+    /// there to click: leave. (Only `beforeunload`; alerts and confirms are the person's.)
+    fn answer_leave_prompt(&mut self, message: &Value) -> Result<(), CdpError> {
+        let is_leave_prompt = message.get("method").and_then(Value::as_str)
+            == Some("Page.javascriptDialogOpening")
+            && message.pointer("/params/type").and_then(Value::as_str) == Some("beforeunload");
+        if self.accept_leave_prompts && is_leave_prompt {
+            // The answer to this command is an unmatched id: `call` drops it.
+            self.send("Page.handleJavaScriptDialog", json!({ "accept": true }))?;
+        }
+        Ok(())
     }
 }
 
@@ -424,6 +449,7 @@ pub struct Cookie {
 pub struct Tab {
     conn: Connection,
     target_id: String,
+    leave_without_asking: bool,
 }
 
 impl fmt::Debug for Tab {
@@ -441,9 +467,49 @@ impl Tab {
         let mut tab = Tab {
             conn: Connection::open(page_ws_url, DEFAULT_TIMEOUT)?,
             target_id: target_id.to_string(),
+            leave_without_asking: false,
         };
         tab.call("Page.enable", json!({}))?;
+        // Lifecycle events carry the loader id that ties a load to its navigation.
+        tab.call("Page.setLifecycleEventsEnabled", json!({ "enabled": true }))?;
         Ok(tab)
+    }
+
+    /// From now on, navigations this client starts ([`Tab::navigate`] and friends) answer a
+    /// "Leave site?" (`beforeunload`) prompt with "leave". For the agent's kiosk tab: when the
+    /// agent navigates (logout, idle page) nobody is there to click, and the prompt would keep
+    /// the last person's page on screen. Prompts the person causes themselves are left alone.
+    pub fn leave_without_asking(&mut self) {
+        self.leave_without_asking = true;
+    }
+
+    /// Runs `f` (a navigation) answering leave prompts if [`Tab::leave_without_asking`] is on,
+    /// including one already pending from before.
+    fn navigating<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, CdpError>,
+    ) -> Result<T, CdpError> {
+        if !self.leave_without_asking {
+            return f(self);
+        }
+        let pending = self
+            .conn
+            .events
+            .iter()
+            .any(|e| e.method == "Page.javascriptDialogOpening");
+        self.conn
+            .events
+            .retain(|e| e.method != "Page.javascriptDialogOpening");
+        if pending {
+            // May be a prompt that is already gone: then the browser answers with an error,
+            // which nobody waits for.
+            self.conn
+                .send("Page.handleJavaScriptDialog", json!({ "accept": true }))?;
+        }
+        self.conn.accept_leave_prompts = true;
+        let result = f(self);
+        self.conn.accept_leave_prompts = false;
+        result
     }
 
     /// The tab's target id.
@@ -462,29 +528,47 @@ impl Tab {
     }
 
     /// Navigates to `url` and waits up to `timeout` for its load event (after redirects).
+    ///
+    /// The wait is for the load of *this* navigation (matched by its loader id), so a load
+    /// event of an earlier navigation — the agent's, or another client's — cannot end it.
     pub fn navigate_within(&mut self, url: &str, timeout: Duration) -> Result<(), CdpError> {
+        self.navigating(|tab| tab.navigate_and_wait(url, timeout))
+    }
+
+    fn navigate_and_wait(&mut self, url: &str, timeout: Duration) -> Result<(), CdpError> {
         let deadline = Instant::now() + timeout;
-        self.start_navigation(url)?;
+        let result = self.call("Page.navigate", json!({ "url": url }))?;
+        if let Some(error) = result.get("errorText").and_then(Value::as_str)
+            && !error.is_empty()
+        {
+            return Err(CdpError::Navigation(error.to_string()));
+        }
+        // No loader: a same-document navigation, which has no load event.
+        let Some(loader) = result.get("loaderId").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let loader = loader.to_string();
         self.conn
             .wait_event("the page's load event", deadline, |e| {
-                e.method == "Page.loadEventFired"
+                e.method == "Page.lifecycleEvent"
+                    && e.params.get("name").and_then(Value::as_str) == Some("load")
+                    && e.params.get("loaderId").and_then(Value::as_str) == Some(loader.as_str())
             })
             .map(|_| ())
     }
 
     /// Starts navigating to `url` without waiting for it to load.
     pub fn start_navigation(&mut self, url: &str) -> Result<(), CdpError> {
-        // Load events of earlier navigations must not end the wait for this one.
-        self.conn.events.clear();
-        let result = self.call("Page.navigate", json!({ "url": url }))?;
+        let result = self.navigating(|tab| tab.call("Page.navigate", json!({ "url": url })))?;
         match result.get("errorText").and_then(Value::as_str) {
             Some(error) if !error.is_empty() => Err(CdpError::Navigation(error.to_string())),
             _ => Ok(()),
         }
     }
 
-    /// Waits up to `timeout` for the next load event in this tab (a navigation someone else
-    /// started, e.g. the agent).
+    /// Waits up to `timeout` for the next load event this connection sees (a navigation
+    /// someone else started, e.g. the agent). Events already received count, so prefer
+    /// [`Tab::wait_until`] on the URL or text when another client navigates the tab.
     pub fn wait_for_load(&mut self, timeout: Duration) -> Result<(), CdpError> {
         let deadline = Instant::now() + timeout;
         self.conn

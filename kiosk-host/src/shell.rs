@@ -152,7 +152,8 @@ impl KioskBrowser {
         };
         let mut browser = Browser::connect(&endpoint).map_err(|e| e.to_string())?;
         self.endpoint = browser.ws_url().to_string();
-        let tab = self.pick_tab(&mut browser).map_err(|e| e.to_string())?;
+        let mut tab = self.pick_tab(&mut browser).map_err(|e| e.to_string())?;
+        tab.leave_without_asking();
         self.tab = Some(tab);
         self.show(&idle).map_err(|e| e.to_string())
     }

@@ -245,3 +245,43 @@ fn bad_options_exit_with_2() {
         );
     }
 }
+
+#[test]
+fn a_leave_site_prompt_does_not_keep_the_session_on_screen() {
+    let support = SupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, &support.origin, &[]);
+    let mut conn = connect(&reader, &mut agent);
+    let mut tab = kiosk_tab(&ready);
+    let grant = format!("{}/jwt/?token=t", support.origin);
+    conn.send(Reply::Grant { url: &grant });
+    agent.wait_event("page_loaded", WAIT);
+    // The signed-in person opens a form, types (so the page may ask "Leave site?"), and
+    // walks away.
+    tab.navigate(&format!("{}/draft", support.origin)).unwrap();
+    tab.evaluate("document.querySelector('textarea').focus(); 1")
+        .unwrap();
+    for kind in ["keyDown", "keyUp"] {
+        tab.call(
+            "Input.dispatchKeyEvent",
+            serde_json::json!({"type": kind, "key": "a", "text": "a"}),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        tab.evaluate("navigator.userActivation.hasBeenActive")
+            .unwrap(),
+        true
+    );
+    conn.send(Reply::Logout {
+        url: &format!("{}/logout", support.origin),
+    });
+    let signed_out = agent.wait_event("signed_out", WAIT);
+    assert!(signed_out.ends_with("cookies_left=0"), "{signed_out}");
+    let (url, _) = tab
+        .wait_until(WAIT, |url, text| {
+            url.starts_with(&ready.pages) && text.contains("Sign in with your phone")
+        })
+        .unwrap();
+    assert!(url.starts_with(&ready.pages));
+}

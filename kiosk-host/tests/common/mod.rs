@@ -88,6 +88,15 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<String>>) {
             String::new(),
             "<h1>You are signed out</h1>".to_string(),
         ),
+        // A page that asks "Leave site?" (an unsent ticket reply) once the user typed.
+        "/draft" => (
+            "200 OK",
+            String::new(),
+            "<h1>New ticket</h1><textarea></textarea><script>\
+             addEventListener('beforeunload', e => { e.preventDefault(); e.returnValue = ''; })\
+             </script>"
+                .to_string(),
+        ),
         _ => (
             "404 Not Found",
             String::new(),
