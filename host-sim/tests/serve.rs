@@ -29,6 +29,9 @@ struct Reply {
     error_kind: Option<String>,
     content_type: Option<String>,
     cache_control: Option<String>,
+    retry_after: Option<String>,
+    /// Why the portal refused a request that was not about a token (`x-hfjwt-refusal`).
+    refusal: Option<String>,
     body: String,
 }
 
@@ -231,6 +234,8 @@ fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
     let error_kind = header("x-hfjwt-error");
     let content_type = header("content-type");
     let cache_control = header("cache-control");
+    let retry_after = header("retry-after");
+    let refusal = header("x-hfjwt-refusal");
     Reply {
         status: r.status().as_u16(),
         location,
@@ -238,6 +243,8 @@ fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
         error_kind,
         content_type,
         cache_control,
+        retry_after,
+        refusal,
         body: r.body_mut().read_to_string().unwrap(),
     }
 }
@@ -1293,5 +1300,263 @@ fn kiosk_page_renews_its_code_before_it_expires() {
     assert!(
         minted[1].contains(&jti),
         "the code on screen is the renewed one: {log}"
+    );
+}
+
+// ---- sessions, forms and limits ---------------------------------------------------------
+
+/// Signs a fresh token in and returns the session cookie to send back.
+fn sign_in(s: &Server, jti: &str) -> String {
+    let t = mint(KEY, "jo@acme.com", Some("Jo"), unix_now(), jti);
+    let r = s.get(&jwt_path(&t, None), None);
+    assert_eq!(r.status, 302, "{r:#?}");
+    cookie_pair(&r.cookie.unwrap())
+}
+
+fn is_signed_in(s: &Server, cookie: &str) -> bool {
+    let text = s.get("/home", Some(cookie)).text();
+    assert!(
+        text.contains("Not signed in") != text.contains("jo@acme.com"),
+        "{text}"
+    );
+    text.contains("jo@acme.com")
+}
+
+#[test]
+fn a_session_ends_when_idle_and_at_its_lifetime() {
+    let kf = key_file(KEY);
+    let s = Server::start(&[
+        "--key-file",
+        &kf,
+        "--session-idle",
+        "1",
+        "--session-lifetime",
+        "3",
+    ]);
+    // The cookie says how long the session can last.
+    let t = mint(KEY, "jo@acme.com", None, unix_now(), "idle");
+    let r = s.get(&jwt_path(&t, None), None);
+    assert!(r.cookie.as_deref().unwrap().contains("Max-Age=3"), "{r:#?}");
+    let idle = cookie_pair(&r.cookie.unwrap());
+    assert!(is_signed_in(&s, &idle));
+    std::thread::sleep(Duration::from_millis(1300));
+    assert!(!is_signed_in(&s, &idle), "idle for more than 1 s");
+    // Used every 0.4 s it outlives the idle limit, but not the 3 s lifetime.
+    let busy = sign_in(&s, "busy");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(2600) {
+        assert!(is_signed_in(&s, &busy), "at {:?}", start.elapsed());
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(!is_signed_in(&s, &busy), "past the lifetime");
+    // An expired session is not "already signed in" either.
+    let r = s.get(&jwt_path(&t, None), Some(&idle));
+    assert!(r.text().contains("This sign-in link was already used"));
+}
+
+#[test]
+fn the_oldest_session_is_evicted_beyond_the_limit() {
+    let kf = key_file(KEY);
+    let s = Server::start(&["--key-file", &kf, "--session-limit", "2"]);
+    let first = sign_in(&s, "s1");
+    let second = sign_in(&s, "s2");
+    assert!(is_signed_in(&s, &first));
+    let third = sign_in(&s, "s3");
+    assert!(!is_signed_in(&s, &first), "the oldest goes first");
+    assert!(is_signed_in(&s, &second) && is_signed_in(&s, &third));
+}
+
+#[test]
+fn the_phone_user_is_forgotten_when_idle() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&[
+        "--key-file",
+        &kf,
+        "--kiosk-key-file",
+        &kk,
+        "--session-idle",
+        "1",
+    ]);
+    let posted = s.post_form("/portal/kiosk.html", &[("email", "jo@acme.com")]);
+    let set_cookie = posted.cookie.unwrap();
+    assert!(set_cookie.contains("Max-Age=28800"), "{set_cookie}");
+    let cookie = cookie_pair(&set_cookie);
+    assert!(
+        s.get("/portal/kiosk.html", Some(&cookie))
+            .body
+            .contains("data-token")
+    );
+    std::thread::sleep(Duration::from_millis(1300));
+    let r = s.get("/portal/kiosk.html", Some(&cookie));
+    assert!(!r.body.contains("data-token"));
+    assert!(r.text().contains("Sign in at a kiosk"));
+}
+
+#[test]
+fn portal_forms_refuse_posts_without_their_own_token() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&["--key-file", &kf, "--kiosk-key-file", &kk]);
+    let login_token = s.csrf_token("/portal/login.html", None);
+    let kiosk_token = s.csrf_token("/portal/kiosk.html", None);
+    assert!(!login_token.is_empty() && !kiosk_token.is_empty());
+    let details = [("email", "jo@acme.com"), ("return_to", "tickets")];
+    for (path, token, refusal) in [
+        ("/portal/login.html", None, "csrf_missing"),
+        ("/portal/login.html", Some(""), "csrf_missing"),
+        ("/portal/login.html", Some("1800000000.00"), "csrf_forged"),
+        // Each form's token works for that form only.
+        (
+            "/portal/login.html",
+            Some(kiosk_token.as_str()),
+            "csrf_forged",
+        ),
+        (
+            "/portal/kiosk.html",
+            Some(login_token.as_str()),
+            "csrf_forged",
+        ),
+        ("/portal/kiosk.html", None, "csrf_missing"),
+    ] {
+        let mut form = details.to_vec();
+        if let Some(t) = token {
+            form.push(("csrf_token", t));
+        }
+        let r = s.post_raw(path, None, &form);
+        assert_eq!(
+            (r.status, r.refusal.as_deref()),
+            (403, Some(refusal)),
+            "{path} {token:?}: {r:#?}"
+        );
+        assert!(r.location.is_none() && r.cookie.is_none(), "{r:#?}");
+        assert_plain_page(&r);
+        let text = r.text();
+        assert!(text.contains("This form could not be accepted"), "{text}");
+        assert!(text.contains("Nothing was done"), "{text}");
+        assert!(
+            r.body
+                .contains(&format!("href=\"{path}\">Open the form again</a>"))
+        );
+    }
+    // Nothing was minted; with its own token, the same form goes through.
+    let log = s.wait_log("decision=portal_refused kind=csrf");
+    assert!(!log.contains("decision=portal_minted"), "{log}");
+    let mut form = details.to_vec();
+    form.push(("csrf_token", &login_token));
+    let r = s.post_raw("/portal/login.html", None, &form);
+    assert_eq!(r.status, 302, "{r:#?}");
+    // The token is not single-use (the form may be sent again after a refusal), but the
+    // sign-in link it led to is.
+    assert_eq!(s.post_raw("/portal/login.html", None, &form).status, 302);
+}
+
+#[test]
+fn portal_minting_is_rate_limited_per_client() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&[
+        "--key-file",
+        &kf,
+        "--kiosk-key-file",
+        &kk,
+        "--rate-limit",
+        "1",
+        "--rate-burst",
+        "2",
+    ]);
+    for _ in 0..2 {
+        let r = s.post_form("/portal/login.html", &[("email", "jo@acme.com")]);
+        assert_eq!(r.status, 302, "{r:#?}");
+    }
+    let r = s.post_form("/portal/login.html", &[("email", "jo@acme.com")]);
+    assert_eq!(
+        (r.status, r.refusal.as_deref()),
+        (429, Some("rate_limited")),
+        "{r:#?}"
+    );
+    let wait: u64 = r.retry_after.as_deref().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_plain_page(&r);
+    let text = r.text();
+    assert!(text.contains("Too many requests"), "{text}");
+    assert!(text.contains(&format!("Wait {wait} second")), "{text}");
+    // The phone page's codes count too: signing in is fine, showing a code is not.
+    let posted = s.post_form("/portal/kiosk.html", &[("email", "jo@acme.com")]);
+    assert_eq!(posted.status, 303);
+    let r = s.get(
+        "/portal/kiosk.html",
+        Some(&cookie_pair(&posted.cookie.unwrap())),
+    );
+    assert_eq!(r.status, 429);
+    assert!(!r.body.contains("data-token"));
+    let log = s.wait_log("decision=portal_refused kind=rate_limited client=127.0.0.1");
+    assert_eq!(log.matches("decision=portal_minted").count(), 2, "{log}");
+    // The support center itself is not limited.
+    assert_eq!(s.get("/home", None).status, 200);
+}
+
+#[test]
+fn a_port_that_cannot_be_bound_is_a_run_time_failure() {
+    let kf = key_file(KEY);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let r = run(&["serve", "--key-file", &kf, "--port", &port])
+        .expect(3)
+        .one_error_line(&format!("cannot listen on 127.0.0.1:{port}"));
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn session_and_rate_settings_are_checked_at_start() {
+    let kf = key_file(KEY);
+    let inverted = write_file(
+        "inverted.toml",
+        b"session_idle = 600\nsession_lifetime = 60\n",
+    );
+    for (args, prefix) in [
+        (
+            vec!["--session-idle", "0"],
+            "session_idle and session_lifetime",
+        ),
+        (
+            vec!["--session-lifetime", "0"],
+            "session_idle and session_lifetime",
+        ),
+        (
+            vec!["--session-limit", "0"],
+            "session_limit must be at least 1",
+        ),
+        (vec!["--rate-limit", "0"], "rate_limit and rate_burst"),
+        (vec!["--rate-burst", "0"], "rate_limit and rate_burst"),
+        (
+            vec!["--config", inverted.to_str().unwrap()],
+            "session_idle (600 s) is longer than session_lifetime (60 s)",
+        ),
+    ] {
+        let mut all = vec!["serve", "--port", "0", "--key-file", &kf];
+        all.extend(args.iter().copied());
+        let r = run(&all).expect(2).one_error_line(prefix);
+        assert!(r.stdout.is_empty(), "{all:?}");
+    }
+    // The same settings from the file.
+    let config = write_file(
+        "limits.toml",
+        b"session_idle = 1\nsession_lifetime = 60\nsession_limit = 5\nrate_limit = 1\nrate_burst = 1\n",
+    );
+    let s = Server::start(&["--key-file", &kf, "--config", config.to_str().unwrap()]);
+    s.wait_log(
+        "sessions: 1 s idle, 60 s at most, 5 kept; portal: 1 codes a minute per client, burst 1",
+    );
+    assert_eq!(
+        s.post_form("/portal/login.html", &[("email", "jo@acme.com")])
+            .status,
+        302
+    );
+    assert_eq!(
+        s.post_form("/portal/login.html", &[("email", "jo@acme.com")])
+            .status,
+        429
     );
 }
