@@ -88,15 +88,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Outcome, Failure> {
     let return_to = ReturnTo::parse(&args.return_to).map_err(Failure::Rejected)?;
     let token = match (&args.token, &args.email) {
-        (Some(t), _) if t == "-" => {
-            if args.key.reads_stdin() {
-                return Err(Failure::usage(
-                    "the token and the key cannot both come from standard input",
-                ));
-            }
-            compact_jws(read_stdin_token()?)?
-        }
-        (Some(t), _) => compact_jws(t.clone())?,
+        (Some(t), _) if t == "-" => compact_jws(read_stdin_token()?, STDIN_TEXT)?,
+        (Some(t), _) => compact_jws(t.clone(), "TOKEN")?,
         (None, Some(email)) => {
             let key = args.key.load()?;
             mint_token(
@@ -138,15 +131,17 @@ fn read_stdin_token() -> Result<String, Failure> {
         .strip_suffix(b"\r\n")
         .or_else(|| bytes.strip_suffix(b"\n"))
         .unwrap_or(&bytes);
-    String::from_utf8(line.to_vec())
-        .map_err(|_| Failure::usage(not_a_jws("the text on standard input")))
+    String::from_utf8(line.to_vec()).map_err(|_| Failure::usage(not_a_jws(STDIN_TEXT)))
 }
 
-/// `text` when it has the shape of a compact JWS: three non-empty base64url segments
+/// How messages name a token read for `-`.
+const STDIN_TEXT: &str = "the text on standard input";
+
+/// `text` (named `what` in the message) when it has the shape of a compact JWS: three non-empty base64url segments
 /// separated by dots. Whether it is a *good* token is for the support center to judge; this
 /// only stops a URL being built around something that is not a token at all (a key, a file
 /// name, a whole URL).
-pub fn compact_jws(text: String) -> Result<String, Failure> {
+pub fn compact_jws(text: String, what: &str) -> Result<String, Failure> {
     let segments: Vec<&str> = text.split('.').collect();
     let base64url = |s: &&str| {
         !s.is_empty()
@@ -156,7 +151,7 @@ pub fn compact_jws(text: String) -> Result<String, Failure> {
     if segments.len() == 3 && segments.iter().all(base64url) {
         Ok(text)
     } else {
-        Err(Failure::usage(not_a_jws("TOKEN")))
+        Err(Failure::usage(not_a_jws(what)))
     }
 }
 
@@ -174,7 +169,7 @@ mod tests {
     #[test]
     fn only_compact_jws_text_is_taken() {
         for ok in ["aaa.bbb.ccc", "eyJ-_0.e30.AZaz09-_"] {
-            assert_eq!(compact_jws(ok.to_owned()).unwrap(), ok);
+            assert_eq!(compact_jws(ok.to_owned(), "TOKEN").unwrap(), ok);
         }
         for bad in [
             "",
@@ -190,7 +185,7 @@ mod tests {
             " a.b.c",
             "https://acme.happyfox.com/jwt/?token=a.b.c",
         ] {
-            let e = compact_jws(bad.to_owned()).unwrap_err();
+            let e = compact_jws(bad.to_owned(), "TOKEN").unwrap_err();
             assert_eq!(e.exit_status(), 2, "{bad:?}");
             assert!(e.to_string().contains("not a compact JWS"), "{e}");
         }
