@@ -6,7 +6,8 @@
 //! this crate only moves bytes, time and HTTP to and from it.
 //!
 //! Exit status for every subcommand: 0 ok, 1 rejected (the core refused a token or input;
-//! its stable kind is printed), 2 usage or configuration error.
+//! its stable kind is printed), 2 usage or configuration error, 3 run-time failure (e.g. a
+//! port that cannot be bound, an I/O error); see `failure.rs`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -39,7 +40,7 @@ use failure::{Failure, Outcome};
     version,
     after_help = "Keys are read only from a file (--key-file) or an environment variable \
 (--key-env), never from the command line.\n\nExit status: 0 ok, 1 rejected, 2 usage or \
-configuration error."
+configuration error, 3 run-time failure (e.g. a port that cannot be bound)."
 )]
 struct Cli {
     #[command(subcommand)]
