@@ -61,7 +61,8 @@ enum Command {
     Serve(serve::Args),
     /// Run the kiosk firmware's logic on the desktop (stdin, or a scenario file).
     Kiosk(kiosk::Args),
-    /// Build the kiosk firmware, boot it under qemu-system-arm and run a scenario on it.
+    /// Build the kiosk firmware for a board (`--board lm3s6965evb|netduinoplus2`), boot it
+    /// under qemu-system-arm and run a scenario on it.
     Qemu(qemu::Args),
 }
 

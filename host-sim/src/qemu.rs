@@ -1,5 +1,9 @@
-//! `hfjwt-sim qemu`: builds the kiosk firmware, boots it under `qemu-system-arm` and, with
-//! `--scenario`, drives it over its emulated UARTs and prints the transcript.
+//! `hfjwt-sim qemu`: builds the kiosk firmware for a board, boots it under `qemu-system-arm`
+//! and, with `--scenario`, drives it over its emulated UARTs and prints the transcript.
+//!
+//! Boards (`--board`): `lm3s6965evb` (Cortex-M3, thumbv7m-none-eabi; the default) and
+//! `netduinoplus2` (STM32F405, Cortex-M4F, thumbv7em-none-eabihf). Both put the host, panel and
+//! scanner lines on `-serial` 0, 1, 2, so everything below is the same for both.
 //!
 //! The firmware's runner `firmware/qemu-run.sh` puts the three UARTs on one multiplexed stdio:
 //! every line the firmware writes, on any UART, reaches our stdout in the order it was written
@@ -17,9 +21,45 @@ use std::time::{Duration, Instant};
 use crate::failure::{Failure, Outcome};
 use crate::scenario::{self, Channel, Link, Step};
 
+/// A QEMU machine the firmware has a board for.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Board {
+    /// TI Stellaris LM3S6965 (Cortex-M3), target thumbv7m-none-eabi.
+    #[default]
+    #[value(name = "lm3s6965evb")]
+    Lm3s6965evb,
+    /// STM32F405 (Cortex-M4F), target thumbv7em-none-eabihf.
+    #[value(name = "netduinoplus2")]
+    Netduinoplus2,
+}
+
+impl Board {
+    /// The QEMU machine name, as `qemu-run.sh --board` takes it.
+    pub const fn machine(self) -> &'static str {
+        match self {
+            Board::Lm3s6965evb => "lm3s6965evb",
+            Board::Netduinoplus2 => "netduinoplus2",
+        }
+    }
+
+    /// The Rust target the firmware is built for.
+    pub const fn target(self) -> &'static str {
+        match self {
+            Board::Lm3s6965evb => "thumbv7m-none-eabi",
+            Board::Netduinoplus2 => "thumbv7em-none-eabihf",
+        }
+    }
+}
+
 /// Boot the kiosk firmware under QEMU.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The QEMU machine (and so the firmware's board and target).
+    #[arg(long, value_enum, default_value_t = Board::Lm3s6965evb)]
+    pub board: Board,
+    /// Cargo features of the firmware build, e.g. `hwrng,rtc` (netduinoplus2 only).
+    #[arg(long, value_name = "LIST")]
+    pub features: Option<String>,
     /// Scenario to run (tests/scenarios/*.scn); without it, QEMU runs on this terminal.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
@@ -47,10 +87,11 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     require_qemu()?;
     let elf = match &args.elf {
         Some(p) => p.clone(),
-        None => build()?,
+        None => build(args.board, args.features.as_deref())?,
     };
     let Some(path) = &args.scenario else {
         let status = Command::new(firmware_dir().join("qemu-run.sh"))
+            .args(["--board", args.board.machine()])
             .arg(&elf)
             .status()
             .map_err(|e| Failure::usage(format!("cannot start qemu-run.sh: {e}")))?;
@@ -66,7 +107,12 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     };
     let steps = scenario::load(path, start)?;
     let defmt_file = std::env::temp_dir().join(format!("hfjwt-sim-defmt.{}", std::process::id()));
-    let mut link = QemuLink::spawn(&elf, &defmt_file, Duration::from_secs(args.timeout))?;
+    let mut link = QemuLink::spawn(
+        args.board,
+        &elf,
+        &defmt_file,
+        Duration::from_secs(args.timeout),
+    )?;
     let transcript = scenario::run(&steps, &mut link);
     let finished = link.finish();
     let log = decode_defmt(&elf, &defmt_file);
@@ -102,31 +148,45 @@ fn require_qemu() -> Result<(), Failure> {
         Ok(o) if o.status.success() => Ok(()),
         _ => Err(Failure::usage(format!(
             "{qemu} not found: run scripts/install-qemu.sh (needs qemu-system-arm and the \
-             thumbv7m-none-eabi target)"
+             thumbv7m-none-eabi / thumbv7em-none-eabihf targets)"
         ))),
     }
 }
 
-/// `cargo build --release` in firmware/ (its .cargo/config.toml selects thumbv7m); the ELF.
-pub fn build() -> Result<PathBuf, Failure> {
+/// `cargo build --release --target <board's target> [--features LIST]` in firmware/ (whose
+/// .cargo/config.toml holds the link flags); the ELF.
+pub fn build(board: Board, features: Option<&str>) -> Result<PathBuf, Failure> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("hfjwt-sim: building the kiosk firmware (cargo build --release in firmware/)");
-    let out = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--message-format=json-render-diagnostics",
-        ])
+    eprintln!(
+        "hfjwt-sim: building the kiosk firmware for {} (cargo build --release --target {} in \
+         firmware/)",
+        board.machine(),
+        board.target()
+    );
+    let mut command = Command::new(cargo);
+    command.args([
+        "build",
+        "--release",
+        "--quiet",
+        "--target",
+        board.target(),
+        "--message-format=json-render-diagnostics",
+    ]);
+    if let Some(list) = features.filter(|l| !l.is_empty()) {
+        command.args(["--features", list]);
+    }
+    let out = command
         .current_dir(firmware_dir())
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| Failure::usage(format!("cannot run cargo: {e}")))?;
     if !out.status.success() {
-        return Err(Failure::usage(
-            "building the firmware failed (is the thumbv7m-none-eabi target installed? \
+        return Err(Failure::usage(format!(
+            "building the firmware for {} failed (is the {} target installed? \
              scripts/install-qemu.sh)",
-        ));
+            board.machine(),
+            board.target()
+        )));
     }
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -170,8 +230,14 @@ struct QemuLink {
 }
 
 impl QemuLink {
-    fn spawn(elf: &Path, defmt_file: &Path, timeout: Duration) -> Result<Self, Failure> {
+    fn spawn(
+        board: Board,
+        elf: &Path,
+        defmt_file: &Path,
+        timeout: Duration,
+    ) -> Result<Self, Failure> {
         let mut child = Command::new(firmware_dir().join("qemu-run.sh"))
+            .args(["--board", board.machine()])
             .arg(elf)
             .env("HFJWT_DEFMT", defmt_file)
             .stdin(Stdio::piped())
