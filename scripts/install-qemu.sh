@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the firmware needs to build and boot under QEMU, and only what is missing:
 #   qemu-system-arm (Debian), binutils-arm-none-eabi (arm-none-eabi-size), the thumbv7m/thumbv6m
-#   Rust targets, and defmt-print (pinned) to decode the firmware's logs.
+#   Rust targets and thumbv7em-none-eabihf (the STM32F405 board, QEMU's netduinoplus2), and
+#   defmt-print (pinned) to decode the firmware's logs.
 # Idempotent; fails loudly (non-zero exit, message on stderr) when anything cannot be installed.
 # Set HFJWT_SKIP_DEFMT_PRINT=1 to skip defmt-print (a ~2 minute build).
 set -euo pipefail
@@ -22,11 +23,14 @@ if ((${#missing_debs[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing_debs[@]}" >/dev/null \
         || die "apt-get install ${missing_debs[*]} failed"
 fi
-qemu-system-arm -machine help | grep -q '^lm3s6965evb' || die "qemu-system-arm lacks lm3s6965evb"
+machines=$(qemu-system-arm -machine help)
+for machine in lm3s6965evb netduinoplus2; do
+    grep -q "^$machine " <<<"$machines" || die "qemu-system-arm lacks the $machine machine"
+done
 
-command -v rustup >/dev/null 2>&1 || die "rustup not found (needed for the thumbv7m target)"
+command -v rustup >/dev/null 2>&1 || die "rustup not found (needed for the thumb targets)"
 installed=$(rustup target list --installed)
-for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
+for target in thumbv7m-none-eabi thumbv6m-none-eabi thumbv7em-none-eabihf; do
     grep -qx "$target" <<<"$installed" || rustup target add "$target" || die "rustup target add $target failed"
 done
 
