@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{token}")
         .and_then(|()| out.flush())
-        .map_err(|e| Failure::usage(format!("cannot write the token: {e}")))?;
+        .map_err(|e| Failure::runtime(format!("cannot write the token: {e}")))?;
     Ok(Outcome::Accepted)
 }
 

@@ -234,7 +234,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     match written.and_then(|()| out.flush()) {
         // The reader went away (`| head`): stop quietly, like other line tools.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        other => other.map_err(|e| Failure::usage(format!("verify: {e}")))?,
+        other => other.map_err(|e| Failure::runtime(format!("verify: {e}")))?,
     }
     Ok(if judge.rejected {
         Outcome::SomeRejected
