@@ -62,3 +62,32 @@ fn return_to_defaults_to_home_like_the_python_helper() {
     assert!(help.contains("[default: home]"), "{help}");
     assert!(help.contains("3 the URL could not be written"), "{help}");
 }
+
+/// Output that cannot be written is a run-time failure (exit 3), not a usage error.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_write_failure_exits_3() {
+    let kf = key_file(KEY);
+    for (args, words) in [
+        (
+            vec!["url", "--account", "acme", "a.b.c"],
+            "cannot write the URL",
+        ),
+        (
+            vec!["mint", "--key-file", &kf, "--email", "a@b.co"],
+            "cannot write the token",
+        ),
+    ] {
+        let out = bin()
+            .args(&args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("hfjwt-sim: {words}")),
+            "{stderr}"
+        );
+    }
+}
