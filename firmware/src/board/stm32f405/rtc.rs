@@ -201,20 +201,21 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
     (era * 146_097 + doe).checked_sub(719_468)
 }
 
-/// Longest kiosk line this wrapper reads back (an `ERROR bad_time` line is ~130 bytes).
-const SEEN_LEN: usize = 160;
+/// Longest kiosk line this wrapper reads back: `CLOCK` and 20 digits; longer lines are others.
+const SEEN_LEN: usize = 32;
 
 /// The host line with the RTC beside it: see the [module docs](self).
 pub struct RtcLine<U> {
     uart: U,
     rtc: Rtc,
     /// A `TIME <rtc>` line for the kiosk, read before any byte of the UART.
-    inject: [u8; 32],
+    inject: [u8; SEEN_LEN],
     inject_len: usize,
     inject_pos: usize,
-    /// While true, the kiosk's reply to the injected line is kept off the wire.
+    /// While true, the kiosk's reply to the injected line is kept off the wire. At boot no
+    /// session is open, so that reply is one line (`CLOCK` or `ERROR bad_time`): no `LOGOUT`.
     swallow: bool,
-    /// The line the kiosk is writing, to spot `CLOCK`.
+    /// The start of the line the kiosk is writing, to spot `CLOCK`.
     seen: [u8; SEEN_LEN],
     seen_len: usize,
     overlong: bool,
@@ -226,7 +227,7 @@ impl<U: Read + ReadReady + Write> RtcLine<U> {
         let mut line = RtcLine {
             uart,
             rtc,
-            inject: [0; 32],
+            inject: [0; SEEN_LEN],
             inject_len: 0,
             inject_pos: 0,
             swallow: false,
@@ -248,7 +249,7 @@ impl<U: Read + ReadReady + Write> RtcLine<U> {
         line
     }
 
-    /// Notes one byte the kiosk wrote; true when it ended a line that ends a reply.
+    /// Notes one byte the kiosk wrote; true when it ended a line.
     fn observe(&mut self, byte: u8) -> bool {
         if byte != b'\n' {
             match self.seen.get_mut(self.seen_len) {
@@ -260,24 +261,10 @@ impl<U: Read + ReadReady + Write> RtcLine<U> {
             }
             return false;
         }
-        let line = self.seen.get(..self.seen_len).unwrap_or_default();
-        // Only LOGOUT lines (URLs) outgrow the buffer, and they never end a reply.
-        let reply = if self.overlong {
+        let clock = if self.overlong {
             None
         } else {
-            core::str::from_utf8(line)
-                .ok()
-                .and_then(|l| Reply::parse(l).ok())
-        };
-        let (ends, clock) = match reply {
-            Some(r) => (
-                r.ends_reply(),
-                match r {
-                    Reply::Clock { unix } => Some(unix),
-                    _ => None,
-                },
-            ),
-            None => (false, None),
+            clock_line(self.seen.get(..self.seen_len).unwrap_or_default())
         };
         self.seen_len = 0;
         self.overlong = false;
@@ -287,12 +274,33 @@ impl<U: Read + ReadReady + Write> RtcLine<U> {
         {
             defmt::warn!("RTC not set: {}", e);
         }
-        ends
+        true
     }
 }
 
+/// The seconds of a `CLOCK <unix>` line (the kiosk's answer to an accepted `TIME`), checked
+/// strictly: the protocol module's own format of that reply must give the line back.
+fn clock_line(line: &[u8]) -> Option<u64> {
+    let digits = line.strip_prefix(b"CLOCK ")?;
+    let mut unix: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        unix = unix.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    let mut buf = [0u8; SEEN_LEN];
+    let mut w = Cursor {
+        buf: &mut buf,
+        len: 0,
+    };
+    let reply: Reply<'_> = Reply::Clock { unix };
+    core::fmt::write(&mut w, format_args!("{reply}")).ok()?;
+    (w.buf.get(..w.len) == Some(line)).then_some(unix)
+}
+
 struct Cursor<'b> {
-    buf: &'b mut [u8; 32],
+    buf: &'b mut [u8; SEEN_LEN],
     len: usize,
 }
 
