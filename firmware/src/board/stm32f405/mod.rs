@@ -10,8 +10,8 @@
 //!
 //! QEMU 7.2 wires the chip's USART1, 2, 3, UART4, 5, USART6 to `-serial` 0..5, in that order;
 //! the three roles take the first three, as on the lm3s6965evb, so both boards run under the
-//! same `-serial` options. Features: `gpio` (buttons and LEDs, [`gpio`]), `hwrng` ([`rng`]),
-//! `rtc` ([`rtc`]), `rtt` (the log; see [`super::exit`]).
+//! same `-serial` options. Features: `gpio` (buttons and LEDs, `gpio.rs`), `hwrng` (`rng.rs`),
+//! `rtc` (`rtc.rs`), `rtt` (the log; see [`super::exit`]).
 //!
 //! # What QEMU does not model, and how this board copes (on the QEMU side only)
 //! - **RCC** reads 0 and ignores writes; the core clock is QEMU's fixed 168 MHz. Silicon starts on
