@@ -212,9 +212,8 @@ pub struct RtcLine<U> {
     inject: [u8; SEEN_LEN],
     inject_len: usize,
     inject_pos: usize,
-    /// While true, the kiosk's reply to the injected line is kept off the wire. At boot no
-    /// session is open, so that reply is one line (`CLOCK` or `ERROR bad_time`): no `LOGOUT`.
-    swallow: bool,
+    /// Whether the kiosk's reply to the injected line is still to be kept off the wire.
+    swallow: Swallow,
     /// The start of the line the kiosk is writing, to spot `CLOCK`.
     seen: [u8; SEEN_LEN],
     seen_len: usize,
@@ -230,7 +229,7 @@ impl<U: Read + ReadReady + Write> RtcLine<U> {
             inject: [0; SEEN_LEN],
             inject_len: 0,
             inject_pos: 0,
-            swallow: false,
+            swallow: Swallow::No,
             seen: [0; SEEN_LEN],
             seen_len: 0,
             overlong: false,
@@ -242,7 +241,7 @@ impl<U: Read + ReadReady + Write> RtcLine<U> {
             };
             if core::fmt::write(&mut w, format_args!("{}\n", HostCommand::Time { unix })).is_ok() {
                 line.inject_len = w.len;
-                line.swallow = true;
+                line.swallow = Swallow::AfterInjected;
                 defmt::info!("RTC kept time: the kiosk's clock starts at {=u64}", unix);
             }
         }
@@ -268,7 +267,7 @@ impl<U: Read + ReadReady + Write> RtcLine<U> {
         };
         self.seen_len = 0;
         self.overlong = false;
-        if !self.swallow
+        if self.swallow == Swallow::No
             && let Some(unix) = clock
             && let Err(e) = self.rtc.set(unix)
         {
@@ -297,6 +296,20 @@ fn clock_line(line: &[u8]) -> Option<u64> {
     let reply: Reply<'_> = Reply::Clock { unix };
     core::fmt::write(&mut w, format_args!("{reply}")).ok()?;
     (w.buf.get(..w.len) == Some(line)).then_some(unix)
+}
+
+/// Where the host line is with the kiosk's answer to the injected `TIME`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Swallow {
+    /// Nothing to hide (no RTC time at boot, or the answer is gone).
+    No,
+    /// The kiosk has not read the whole injected line yet; what it writes now (`READY`) goes
+    /// out as usual.
+    AfterInjected,
+    /// The next line the kiosk writes answers the injected `TIME`: at boot no session is open,
+    /// so that answer is one line (`CLOCK` or `ERROR bad_time`), never a `LOGOUT`. It is
+    /// dropped.
+    Now,
 }
 
 struct Cursor<'b> {
@@ -340,16 +353,20 @@ impl<U: Read + ReadReady + Write> Read for RtcLine<U> {
             dst.copy_from_slice(src);
         }
         self.inject_pos += n;
+        if self.inject_pos == self.inject_len && self.swallow == Swallow::AfterInjected {
+            // The kiosk has the whole line: the next line it writes here is its answer.
+            self.swallow = Swallow::Now;
+        }
         Ok(n)
     }
 }
 
 impl<U: Read + ReadReady + Write> Write for RtcLine<U> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, U::Error> {
-        if self.swallow {
+        if self.swallow == Swallow::Now {
             for (i, &b) in buf.iter().enumerate() {
                 if self.observe(b) {
-                    self.swallow = false;
+                    self.swallow = Swallow::No;
                     return Ok(i + 1);
                 }
             }
