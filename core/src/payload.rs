@@ -293,7 +293,31 @@ fn finish<'s>(
         None => None,
         v => Some(string(v, NAME_INVALID, NAME_INVALID)?),
     };
-    let aud = match found.aud {
+    let aud = audience(found.aud, &text)?;
+    if jti.is_empty() {
+        return Err(err(ErrorKind::InvalidClaim, "jti is empty"));
+    }
+    if email.is_some_and(|e| !is_valid_email(e)) {
+        return Err(EMAIL_INVALID);
+    }
+    Ok(Claims {
+        name,
+        email,
+        iat,
+        jti,
+        exp,
+        nbf,
+        aud,
+    })
+}
+
+/// The `aud` claim: `None` when absent or empty (`""`, `[]`); a string, or an array of
+/// strings; anything else is `invalid_claim`.
+fn audience<'s>(
+    aud: Option<Raw>,
+    text: &impl Fn(usize, usize) -> Option<&'s str>,
+) -> Result<Option<Audience<'s>>, Error> {
+    Ok(match aud {
         None => None,
         // The opening quote comes along (it is still in place before the unescaped text):
         // that is how `Audience` tells one audience from an array in a single `&str`.
@@ -309,21 +333,6 @@ fn finish<'s>(
             (n > 0).then_some(Audience::many(array))
         }
         Some(_) => return Err(AUD_INVALID),
-    };
-    if jti.is_empty() {
-        return Err(err(ErrorKind::InvalidClaim, "jti is empty"));
-    }
-    if email.is_some_and(|e| !is_valid_email(e)) {
-        return Err(EMAIL_INVALID);
-    }
-    Ok(Claims {
-        name,
-        email,
-        iat,
-        jti,
-        exp,
-        nbf,
-        aud,
     })
 }
 
