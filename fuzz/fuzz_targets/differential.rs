@@ -51,7 +51,10 @@ fuzz_target!(|payload: &[u8]| {
         Some(Value::Array(items)) => {
             let aud = claims.aud.expect("aud read");
             let json = aud.array_json().expect("an array");
-            assert_eq!(serde_json::from_str::<Value>(json).ok().as_ref(), obj.get("aud"));
+            assert_eq!(
+                serde_json::from_str::<Value>(json).ok().as_ref(),
+                obj.get("aud")
+            );
             for item in items {
                 assert!(aud.contains(item.as_str().expect("hfjwt accepted a non-string aud")));
             }

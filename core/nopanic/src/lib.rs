@@ -51,7 +51,9 @@ pub fn exercise_verify(scratch: &mut [u8]) {
     let mut v = Verifier::<ReplayCache<64>>::new(key.clone()).with_policy(policy());
     let scratch = black_box(scratch);
     let r = v.verify(bytes(), number(), scratch).map(|c| {
-        let aud = c.aud.map(|a| (a.contains(text()), a.as_single(), a.array_json()));
+        let aud = c
+            .aud
+            .map(|a| (a.contains(text()), a.as_single(), a.array_json()));
         (c.jti.len(), black_box(aud).is_some())
     });
     let _ = black_box(r);
