@@ -37,6 +37,8 @@ use tungstenite::{Message, WebSocket};
 
 /// How long a command waits for its answer unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a command the browser process answers itself may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What went wrong talking to the browser.
 #[derive(Debug)]
@@ -105,8 +107,8 @@ struct Connection {
     ws: WebSocket<TcpStream>,
     next_id: u64,
     events: VecDeque<Event>,
-    /// Answer "Leave site?" (`beforeunload`) prompts with "leave" as soon as they are seen.
-    accept_leave_prompts: bool,
+    /// Answer JavaScript dialogs as soon as they are seen (see [`dialog_answer`]).
+    answer_dialogs: bool,
 }
 
 impl Connection {
@@ -124,7 +126,7 @@ impl Connection {
             ws,
             next_id: 1,
             events: VecDeque::new(),
-            accept_leave_prompts: false,
+            answer_dialogs: false,
         })
     }
 
@@ -216,7 +218,17 @@ impl Connection {
                 Ok(Message::Text(text)) => {
                     let message: Value = serde_json::from_str(text.as_str())
                         .map_err(|e| CdpError::Unexpected(e.to_string()))?;
-                    self.answer_leave_prompt(&message)?;
+                    if self.answer_dialogs
+                        && message.get("method").and_then(Value::as_str)
+                            == Some("Page.javascriptDialogOpening")
+                    {
+                        let kind = message.pointer("/params/type").and_then(Value::as_str);
+                        // The answer to this command has an id nobody waits for: dropped.
+                        self.send(
+                            "Page.handleJavaScriptDialog",
+                            json!({ "accept": dialog_answer(kind.unwrap_or_default()) }),
+                        )?;
+                    }
                     return Ok(Some(message));
                 }
                 Ok(Message::Close(_)) => {
@@ -234,19 +246,11 @@ impl Connection {
     }
 }
 
-impl Connection {
-    /// A page blocked on "Leave site?" blocks every navigation, and on a kiosk nobody is
-    /// there to click: leave. (Only `beforeunload`; alerts and confirms are the person's.)
-    fn answer_leave_prompt(&mut self, message: &Value) -> Result<(), CdpError> {
-        let is_leave_prompt = message.get("method").and_then(Value::as_str)
-            == Some("Page.javascriptDialogOpening")
-            && message.pointer("/params/type").and_then(Value::as_str) == Some("beforeunload");
-        if self.accept_leave_prompts && is_leave_prompt {
-            // The answer to this command is an unmatched id: `call` drops it.
-            self.send("Page.handleJavaScriptDialog", json!({ "accept": true }))?;
-        }
-        Ok(())
-    }
+/// How the agent answers a dialog that would block its navigation: "Leave site?"
+/// (`beforeunload`) and alerts are accepted (leave; OK), confirms and prompts are cancelled
+/// (nothing is done on the person's behalf).
+fn dialog_answer(kind: &str) -> bool {
+    matches!(kind, "beforeunload" | "alert")
 }
 
 fn as_event(message: &Value) -> Option<Event> {
@@ -475,16 +479,16 @@ impl Tab {
         Ok(tab)
     }
 
-    /// From now on, navigations this client starts ([`Tab::navigate`] and friends) answer a
-    /// "Leave site?" (`beforeunload`) prompt with "leave". For the agent's kiosk tab: when the
-    /// agent navigates (logout, idle page) nobody is there to click, and the prompt would keep
-    /// the last person's page on screen. Prompts the person causes themselves are left alone.
+    /// From now on, navigations this client starts ([`Tab::navigate`] and friends) first
+    /// close a JavaScript dialog the page shows and answer any that opens on the way out: a
+    /// "Leave site?" prompt with leave, an alert with OK, a confirm or prompt with cancel. For
+    /// the agent's kiosk tab: a dialog blocks every navigation, nobody is there to click it,
+    /// and the last person's page would stay on screen. Dialogs are left alone otherwise.
     pub fn leave_without_asking(&mut self) {
         self.leave_without_asking = true;
     }
 
-    /// Runs `f` (a navigation) answering leave prompts if [`Tab::leave_without_asking`] is on,
-    /// including one already pending from before.
+    /// Runs `f` (a navigation) answering dialogs if [`Tab::leave_without_asking`] is on.
     fn navigating<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, CdpError>,
@@ -492,24 +496,51 @@ impl Tab {
         if !self.leave_without_asking {
             return f(self);
         }
-        let pending = self
-            .conn
-            .events
-            .iter()
-            .any(|e| e.method == "Page.javascriptDialogOpening");
+        // One round trip the browser answers even while the page is blocked: every event sent
+        // before it is queued by the time the answer arrives.
         self.conn
-            .events
-            .retain(|e| e.method != "Page.javascriptDialogOpening");
-        if pending {
-            // May be a prompt that is already gone: then the browser answers with an error,
-            // which nobody waits for.
-            self.conn
-                .send("Page.handleJavaScriptDialog", json!({ "accept": true }))?;
+            .call("Page.getNavigationHistory", json!({}), PING_TIMEOUT)?;
+        let mut open = None;
+        self.conn.events.retain(|e| match e.method.as_str() {
+            "Page.javascriptDialogOpening" => {
+                open = Some(
+                    e.params
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+                false
+            }
+            "Page.javascriptDialogClosed" => {
+                open = None;
+                false
+            }
+            _ => true,
+        });
+        if let Some(kind) = open {
+            match self.conn.call(
+                "Page.handleJavaScriptDialog",
+                json!({ "accept": dialog_answer(&kind) }),
+                PING_TIMEOUT,
+            ) {
+                // Someone else closed it meanwhile.
+                Ok(_) | Err(CdpError::Protocol { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
-        self.conn.accept_leave_prompts = true;
+        self.conn.answer_dialogs = true;
         let result = f(self);
-        self.conn.accept_leave_prompts = false;
+        self.conn.answer_dialogs = false;
         result
+    }
+
+    /// Whether the tab still answers: a command the browser handles even while the page's
+    /// script is blocked (by a dialog, or a busy loop), with a short timeout.
+    pub fn ping(&mut self) -> Result<(), CdpError> {
+        self.conn
+            .call("Page.getNavigationHistory", json!({}), PING_TIMEOUT)
+            .map(|_| ())
     }
 
     /// The tab's target id.
@@ -576,6 +607,21 @@ impl Tab {
                 e.method == "Page.loadEventFired"
             })
             .map(|_| ())
+    }
+
+    /// Waits up to `timeout` for a JavaScript dialog (alert, confirm, prompt, "Leave site?")
+    /// to open in this tab and returns its type.
+    pub fn wait_for_dialog(&mut self, timeout: Duration) -> Result<String, CdpError> {
+        let deadline = Instant::now() + timeout;
+        let event = self.conn.wait_event("a dialog", deadline, |e| {
+            e.method == "Page.javascriptDialogOpening"
+        })?;
+        Ok(event
+            .params
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
     }
 
     /// Evaluates a JavaScript expression (promises awaited) and returns its value as JSON.

@@ -349,7 +349,7 @@ impl KioskBrowser {
             self.lost(&CdpError::Io(std::io::Error::other("Chromium exited")));
             return;
         }
-        match self.tab.as_mut().map(Tab::url) {
+        match self.tab.as_mut().map(Tab::ping) {
             None => self.reconnect(),
             Some(Err(e)) if e.is_disconnect() => self.lost(&e),
             Some(_) => {}

@@ -285,3 +285,62 @@ fn a_leave_site_prompt_does_not_keep_the_session_on_screen() {
         .unwrap();
     assert!(url.starts_with(&ready.pages));
 }
+
+#[test]
+fn an_open_alert_does_not_keep_the_session_on_screen() {
+    let support = SupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, &support.origin, &[]);
+    let mut conn = connect(&reader, &mut agent);
+    let grant = format!("{}/jwt/?token=t", support.origin);
+    conn.send(Reply::Grant { url: &grant });
+    agent.wait_event("page_loaded", WAIT);
+    // The support center shows an alert; the person walks away without closing it.
+    let mut tab = kiosk_tab(&ready);
+    tab.navigate(&format!("{}/alert", support.origin)).unwrap();
+    tab.wait_for_dialog(WAIT).unwrap();
+    conn.send(Reply::Logout {
+        url: &format!("{}/logout", support.origin),
+    });
+    let signed_out = agent.wait_event("signed_out", WAIT);
+    assert!(signed_out.ends_with("cookies_left=0"), "{signed_out}");
+    tab.wait_until(WAIT, |url, text| {
+        url.starts_with(&ready.pages) && text.contains("Sign in with your phone")
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_leave_site_prompt_left_open_does_not_keep_the_session_on_screen() {
+    let support = SupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, &support.origin, &[]);
+    let mut conn = connect(&reader, &mut agent);
+    let mut tab = kiosk_tab(&ready);
+    let grant = format!("{}/jwt/?token=t", support.origin);
+    conn.send(Reply::Grant { url: &grant });
+    agent.wait_event("page_loaded", WAIT);
+    // The person types into a form, follows a link, gets "Leave site?" and walks away.
+    tab.navigate(&format!("{}/draft", support.origin)).unwrap();
+    tab.evaluate("document.querySelector('textarea').focus(); 1")
+        .unwrap();
+    for kind in ["keyDown", "keyUp"] {
+        tab.call(
+            "Input.dispatchKeyEvent",
+            serde_json::json!({"type": kind, "key": "a", "text": "a"}),
+        )
+        .unwrap();
+    }
+    tab.evaluate("setTimeout(() => { location.href = '/tickets' }, 10); 1")
+        .unwrap();
+    assert_eq!(tab.wait_for_dialog(WAIT).unwrap(), "beforeunload");
+    conn.send(Reply::Logout {
+        url: &format!("{}/logout", support.origin),
+    });
+    let signed_out = agent.wait_event("signed_out", WAIT);
+    assert!(signed_out.ends_with("cookies_left=0"), "{signed_out}");
+    tab.wait_until(WAIT, |url, text| {
+        url.starts_with(&ready.pages) && text.contains("Sign in with your phone")
+    })
+    .unwrap();
+}

@@ -88,6 +88,13 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<String>>) {
             String::new(),
             "<h1>You are signed out</h1>".to_string(),
         ),
+        // A page that shows an alert nobody closes.
+        "/alert" => (
+            "200 OK",
+            String::new(),
+            "<h1>Notice</h1><script>setTimeout(() => alert('Your session ends soon'), 50)</script>"
+                .to_string(),
+        ),
         // A page that asks "Leave site?" (an unsent ticket reply) once the user typed.
         "/draft" => (
             "200 OK",
