@@ -44,7 +44,7 @@ pub mod rng;
 pub mod rtc;
 pub mod usart;
 
-use usart::Usart;
+use usart::{Port, Usart};
 
 /// Host line baud rate.
 pub const HOST_BAUD: u32 = 115_200;
@@ -118,12 +118,16 @@ impl Board for Stm32f405 {
         let _ = dp.RCC.apb2enr().read();
         usart_pins(&dp.GPIOA, &dp.GPIOB);
 
-        let host = Usart::new(dp.USART1, clocks::APB2_HZ, HOST_BAUD);
+        let host = Usart::new(Port::Usart1(dp.USART1), clocks::APB2_HZ, HOST_BAUD);
         #[cfg(not(feature = "gpio"))]
-        let panel = TextPanel::new(Usart::new(dp.USART2, clocks::APB1_HZ, PANEL_BAUD));
+        let panel = TextPanel::new(Usart::new(
+            Port::Usart2(dp.USART2),
+            clocks::APB1_HZ,
+            PANEL_BAUD,
+        ));
         #[cfg(feature = "gpio")]
         let panel = gpio::GpioPanel::new(dp.GPIOC);
-        let scanner = Usart::new(dp.USART3, clocks::APB1_HZ, SCANNER_BAUD);
+        let scanner = Usart::new(Port::Usart3(dp.USART3), clocks::APB1_HZ, SCANNER_BAUD);
 
         #[cfg(feature = "rtc")]
         let host = {
