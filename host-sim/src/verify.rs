@@ -122,8 +122,9 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "replay_store")]
     pub replay_capacity: u32,
-    /// Remember jtis in Redis, shared with every process using it: redis://[:PASSWORD@]HOST[:PORT][/DB],
-    /// rediss://… (TLS) or unix:///PATH [default: this run's memory].
+    /// Remember jtis in Redis, shared with every process using it: redis://HOST:PORT/DB
+    /// (redis://:PASSWORD@HOST:PORT/DB with a password), rediss://… (TLS) or unix:///PATH
+    /// [default: this run's memory].
     #[arg(long, value_name = "URL")]
     pub replay_store: Option<String>,
     /// Prefix of the Redis keys (processes that share a memory use the same one).
