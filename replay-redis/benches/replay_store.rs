@@ -118,12 +118,14 @@ fn threads(store: Store<'_>, clients: usize, per_client: usize, run: &str) -> Ro
     }
 }
 
-/// Child process body: `HFJWT_BENCH_CHILD=<memory|redis URL>|<tag>|<count>`.
+/// Child process body: `HFJWT_BENCH_CHILD=<memory|redis URL>|<tag>|<count>|<start at, unix µs>`.
+/// Mints its tokens, waits for the common start, verifies, prints its end time and latencies.
 fn child(spec: &str) {
     let mut p = spec.split('|');
-    let (store, tag, n) = (
+    let (store, tag, n, start_at): (&str, &str, usize, u64) = (
         p.next().unwrap(),
         p.next().unwrap(),
+        p.next().unwrap().parse().unwrap(),
         p.next().unwrap().parse().unwrap(),
     );
     let toks = tokens(tag, n, unix_now());
@@ -132,22 +134,32 @@ fn child(spec: &str) {
     } else {
         Store::Redis(store)
     };
-    let (lat, wall) = client(store, &toks);
-    let mut out = format!("WALL {}\n", wall.as_nanos());
+    std::thread::sleep(Duration::from_micros(start_at.saturating_sub(unix_us())));
+    let (lat, _) = client(store, &toks);
+    let mut out = format!("END {}\n", unix_us());
     for l in lat {
         out.push_str(&format!("{l}\n"));
     }
     print!("{out}");
 }
 
+fn unix_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64
+}
+
 fn processes(store: &str, clients: usize, per_client: usize, run: &str) -> Row {
     let exe = std::env::current_exe().unwrap();
+    // Every client starts at the same moment, after all have started and minted.
+    let start_at = unix_us() + 500_000 + 50_000 * clients as u64;
     let children: Vec<_> = (0..clients)
         .map(|c| {
             Command::new(&exe)
                 .env(
                     "HFJWT_BENCH_CHILD",
-                    format!("{store}|{run}-p{c}|{per_client}"),
+                    format!("{store}|{run}-p{c}|{per_client}|{start_at}"),
                 )
                 .stdout(Stdio::piped())
                 .spawn()
@@ -155,14 +167,13 @@ fn processes(store: &str, clients: usize, per_client: usize, run: &str) -> Row {
         })
         .collect();
     let mut lat = Vec::new();
-    let mut wall = Duration::ZERO;
+    let mut end = start_at;
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success());
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            if let Some(w) = line.strip_prefix("WALL ") {
-                // The clients run side by side: the slowest one's loop is the run's wall time.
-                wall = wall.max(Duration::from_nanos(w.parse().unwrap()));
+            if let Some(e) = line.strip_prefix("END ") {
+                end = end.max(e.parse().unwrap());
             } else if let Ok(l) = line.parse() {
                 lat.push(l);
             }
@@ -170,7 +181,7 @@ fn processes(store: &str, clients: usize, per_client: usize, run: &str) -> Row {
     }
     Row {
         verifies: clients * per_client,
-        wall,
+        wall: Duration::from_micros(end - start_at),
         lat,
     }
 }
