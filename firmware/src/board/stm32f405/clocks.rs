@@ -22,7 +22,9 @@ pub enum Model {
 ///
 /// Silicon runs from the HSI after reset, so `HSIRDY` reads 1; QEMU's unimplemented RCC reads
 /// 0 there, and waiting for any ready bit would hang. That bit alone picks the path: on silicon
-/// the PLL is set up and every ready bit is waited for, as RM0090 asks.
+/// the PLL is set up and every ready bit is waited for, as RM0090 asks. (A bootloader that ran
+/// first and switched the HSI off would be taken for QEMU: the firmware expects to start from
+/// reset, as `probe-rs run` starts it.)
 pub fn init(rcc: &RCC, flash: &FLASH) -> Model {
     if rcc.cr().read().hsirdy().bit_is_clear() {
         return Model::Qemu;
