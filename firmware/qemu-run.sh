@@ -5,8 +5,8 @@
 #   qemu-run.sh [--board lm3s6965evb|netduinoplus2] FIRMWARE.elf
 #
 # --board picks the QEMU machine: lm3s6965evb (Cortex-M3, the thumbv7m build; the default) or
-# netduinoplus2 (STM32F405, Cortex-M4F, the thumbv7em-none-eabihf build). Without it, an ELF
-# under a thumbv7em-none-eabihf target directory boots on netduinoplus2.
+# netduinoplus2 (STM32F405, Cortex-M4F, the thumbv7em-none-eabihf build). Without it, the
+# ELF's own header picks: a hard-float (thumbv7em-none-eabihf) build boots on netduinoplus2.
 #
 # Serial lines (-serial index -> role), the same on both boards:
 #   0 host/browser line (lm3s6965evb UART0, netduinoplus2 USART1)
@@ -43,10 +43,10 @@ if [ "${1:-}" = "--board" ]; then
 fi
 elf=${1:?$usage}
 if [ -z "$board" ]; then
-    case $elf in
-    *thumbv7em-none-eabihf*) board=netduinoplus2 ;;
-    *) board=lm3s6965evb ;;
-    esac
+    # The ELF header's e_flags (offset 36) tell the builds apart: EF_ARM_ABI_FLOAT_HARD (0x400)
+    # is set for thumbv7em-none-eabihf (the STM32F405), not for thumbv7m-none-eabi.
+    flags=$(od -An -t x4 -j 36 -N 4 "$elf" | tr -d ' ')
+    if [ $((0x${flags:-0} & 0x400)) -ne 0 ]; then board=netduinoplus2; else board=lm3s6965evb; fi
 fi
 case $board in
 lm3s6965evb) machine="-cpu cortex-m3 -machine lm3s6965evb" ;;

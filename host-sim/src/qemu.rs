@@ -54,9 +54,10 @@ impl Board {
 /// Boot the kiosk firmware under QEMU.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The QEMU machine (and so the firmware's board and target).
-    #[arg(long, value_enum, default_value_t = Board::Lm3s6965evb)]
-    pub board: Board,
+    /// The QEMU machine (and so the firmware's board and target); default lm3s6965evb, or, with
+    /// `--elf`, the board the ELF was built for (qemu-run.sh reads its header).
+    #[arg(long, value_enum)]
+    pub board: Option<Board>,
     /// Cargo features of the firmware build, e.g. `hwrng,rtc` (netduinoplus2 only).
     #[arg(long, value_name = "LIST")]
     pub features: Option<String>,
@@ -85,13 +86,16 @@ fn firmware_dir() -> PathBuf {
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<Outcome, Failure> {
     require_qemu()?;
-    let elf = match &args.elf {
-        Some(p) => p.clone(),
-        None => build(args.board, args.features.as_deref())?,
+    let (elf, board) = match &args.elf {
+        Some(p) => (p.clone(), args.board),
+        None => {
+            let board = args.board.unwrap_or_default();
+            (build(board, args.features.as_deref())?, Some(board))
+        }
     };
     let Some(path) = &args.scenario else {
         let status = Command::new(firmware_dir().join("qemu-run.sh"))
-            .args(["--board", args.board.machine()])
+            .args(board_args(board))
             .arg(&elf)
             .status()
             .map_err(|e| Failure::usage(format!("cannot start qemu-run.sh: {e}")))?;
@@ -107,12 +111,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     };
     let steps = scenario::load(path, start)?;
     let defmt_file = std::env::temp_dir().join(format!("hfjwt-sim-defmt.{}", std::process::id()));
-    let mut link = QemuLink::spawn(
-        args.board,
-        &elf,
-        &defmt_file,
-        Duration::from_secs(args.timeout),
-    )?;
+    let mut link = QemuLink::spawn(board, &elf, &defmt_file, Duration::from_secs(args.timeout))?;
     let transcript = scenario::run(&steps, &mut link);
     let finished = link.finish();
     let log = decode_defmt(&elf, &defmt_file);
@@ -140,6 +139,11 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
         );
     }
     Ok(outcome)
+}
+
+/// `--board <machine>` for qemu-run.sh, or nothing (it then reads the ELF's header).
+fn board_args(board: Option<Board>) -> Vec<&'static str> {
+    board.map_or_else(Vec::new, |b| vec!["--board", b.machine()])
 }
 
 fn require_qemu() -> Result<(), Failure> {
@@ -231,13 +235,13 @@ struct QemuLink {
 
 impl QemuLink {
     fn spawn(
-        board: Board,
+        board: Option<Board>,
         elf: &Path,
         defmt_file: &Path,
         timeout: Duration,
     ) -> Result<Self, Failure> {
         let mut child = Command::new(firmware_dir().join("qemu-run.sh"))
-            .args(["--board", board.machine()])
+            .args(board_args(board))
             .arg(elf)
             .env("HFJWT_DEFMT", defmt_file)
             .stdin(Stdio::piped())
