@@ -496,6 +496,19 @@ impl Tab {
         if !self.leave_without_asking {
             return f(self);
         }
+        self.answer_open_dialog()?;
+        self.conn.answer_dialogs = true;
+        let result = f(self);
+        self.conn.answer_dialogs = false;
+        // A prompt of the page left behind can open after the navigation (the page's own
+        // navigation racing ours): it would block the renderer the next page shares.
+        self.answer_open_dialog()?;
+        result
+    }
+
+    /// Answers the dialog the page shows now, if any, as [`Tab::leave_without_asking`] does
+    /// ("Leave site?": leave; alert: OK; confirm, prompt: cancel).
+    pub fn answer_open_dialog(&mut self) -> Result<(), CdpError> {
         // One round trip the browser answers even while the page is blocked: every event sent
         // before it is queued by the time the answer arrives.
         self.conn
@@ -529,10 +542,21 @@ impl Tab {
                 Err(e) => return Err(e),
             }
         }
-        self.conn.answer_dialogs = true;
-        let result = f(self);
-        self.conn.answer_dialogs = false;
-        result
+        Ok(())
+    }
+
+    /// The URL of the tab's current history entry, as the browser (not the page) knows it:
+    /// answered even while a dialog blocks the page.
+    pub fn history_url(&mut self) -> Result<String, CdpError> {
+        let h = self
+            .conn
+            .call("Page.getNavigationHistory", json!({}), PING_TIMEOUT)?;
+        let current = h.get("currentIndex").and_then(Value::as_u64);
+        current
+            .and_then(|i| h.get("entries")?.get(usize::try_from(i).ok()?))
+            .and_then(|e| e.get("url")?.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| CdpError::Unexpected(format!("navigation history: {h}")))
     }
 
     /// Whether the tab still answers: a command the browser handles even while the page's
@@ -626,9 +650,19 @@ impl Tab {
 
     /// Evaluates a JavaScript expression (promises awaited) and returns its value as JSON.
     pub fn evaluate(&mut self, expression: &str) -> Result<Value, CdpError> {
-        let result = self.call(
+        self.evaluate_within(expression, DEFAULT_TIMEOUT)
+    }
+
+    /// [`Tab::evaluate`], waiting at most `timeout` for the answer.
+    pub fn evaluate_within(
+        &mut self,
+        expression: &str,
+        timeout: Duration,
+    ) -> Result<Value, CdpError> {
+        let result = self.conn.call(
             "Runtime.evaluate",
             json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }),
+            timeout,
         )?;
         if let Some(exception) = result.get("exceptionDetails") {
             return Err(CdpError::Protocol {
@@ -664,7 +698,14 @@ impl Tab {
     /// The URL and `document.body.innerText`, read in one evaluation (so both belong to the
     /// same document even while the tab navigates).
     pub fn url_and_text(&mut self) -> Result<(String, String), CdpError> {
-        let v = self.evaluate("[location.href, document.body ? document.body.innerText : '']")?;
+        self.url_and_text_within(DEFAULT_TIMEOUT)
+    }
+
+    fn url_and_text_within(&mut self, timeout: Duration) -> Result<(String, String), CdpError> {
+        let v = self.evaluate_within(
+            "[location.href, document.body ? document.body.innerText : '']",
+            timeout,
+        )?;
         match (
             v.get(0).and_then(Value::as_str),
             v.get(1).and_then(Value::as_str),
@@ -683,8 +724,9 @@ impl Tab {
     ) -> Result<(String, String), CdpError> {
         let deadline = Instant::now() + timeout;
         loop {
-            // A navigation in flight can make an evaluation fail: just try again.
-            let state = self.url_and_text();
+            // A navigation in flight can make an evaluation fail, or leave it unanswered (a
+            // dialog, a document going away): ask again, briefly each time.
+            let state = self.url_and_text_within(Duration::from_secs(2));
             match state {
                 Ok((url, text)) if done(&url, &text) => return Ok((url, text)),
                 Err(e) if e.is_disconnect() => return Err(e),

@@ -46,6 +46,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let mut kiosk = KioskBrowser {
         mode: config.browser.clone(),
         chromium: None,
+        browser: None,
         tab: None,
         pages: pages.clone(),
         support: config.support.clone(),
@@ -111,6 +112,8 @@ pub fn run(config: Config) -> Result<(), String> {
 struct KioskBrowser {
     mode: BrowserMode,
     chromium: Option<Chromium>,
+    /// The browser endpoint (to replace the kiosk tab when it stops answering).
+    browser: Option<Browser>,
     tab: Option<Tab>,
     pages: PageServer,
     support: SupportOrigin,
@@ -155,7 +158,45 @@ impl KioskBrowser {
         let mut tab = self.pick_tab(&mut browser).map_err(|e| e.to_string())?;
         tab.leave_without_asking();
         self.tab = Some(tab);
+        self.browser = Some(browser);
         self.show(&idle).map_err(|e| e.to_string())
+    }
+
+    /// Opens a fresh kiosk tab on the idle page and closes the old one, which stopped
+    /// answering (seen when a page's own navigation and a "Leave site?" prompt race the
+    /// agent's sign-out: the old tab can stay stuck half-way).
+    fn replace_tab(&mut self, why: &CdpError) {
+        let old = self.tab.take().map(|t| t.target_id().to_string());
+        let idle = self.pages.idle_url();
+        let fresh = match self.browser.as_mut() {
+            Some(browser) => browser.new_tab(&idle).map(|mut tab| {
+                tab.leave_without_asking();
+                if let Some(old) = &old {
+                    // Closing runs no "Leave site?" handler; a stuck tab may not even answer.
+                    let _ = browser.close_tab(old);
+                }
+                tab
+            }),
+            None => Err(no_tab()),
+        };
+        match fresh {
+            Ok(tab) => {
+                self.logger.log(
+                    &LogEvent::new("kiosk_tab_replaced")
+                        .with("tab", tab.target_id())
+                        .with("why", why),
+                );
+                self.tab = Some(tab);
+                if let Err(e) = self.show(&idle) {
+                    self.logger.log(
+                        &LogEvent::new("browser_error")
+                            .with("step", "show_idle")
+                            .with("error", &e),
+                    );
+                }
+            }
+            Err(e) => self.lost(&e),
+        }
     }
 
     /// The tab already showing one of the agent's pages; else (when we started the browser)
@@ -278,7 +319,7 @@ impl KioskBrowser {
                 Err(e) => Err(e),
             }
         });
-        self.browser_step("clear_origin", |k| {
+        let clear = |k: &mut Self| {
             let tab = k.tab.as_mut().ok_or_else(no_tab)?;
             tab.clear_origin(&origin)?;
             let left = tab.cookies(&origin)?.len();
@@ -288,31 +329,41 @@ impl KioskBrowser {
                     .with("cookies_left", left),
             );
             Ok(())
-        });
+        };
+        // Cookies and storage belong to the browser, not the tab: a replaced (or reconnected)
+        // tab clears them just as well.
+        if !self.browser_step("clear_origin", clear) {
+            self.browser_step("clear_origin", clear);
+        }
         let idle = self.pages.idle_url();
         self.browser_step("show_idle", |k| k.show(&idle));
     }
 
     /// Runs one browser operation; on failure logs it, and if the browser is gone, reconnects
-    /// (restarting Chromium when the agent started it).
+    /// (restarting Chromium when the agent started it); if only the tab stopped answering,
+    /// replaces the tab. Returns whether the operation succeeded.
     fn browser_step(
         &mut self,
         step: &'static str,
         f: impl FnOnce(&mut Self) -> Result<(), CdpError>,
-    ) {
+    ) -> bool {
         if self.tab.is_none() {
             self.reconnect();
         }
-        if let Err(e) = f(self) {
-            self.logger.log(
-                &LogEvent::new("browser_error")
-                    .with("step", step)
-                    .with("error", &e),
-            );
-            if e.is_disconnect() {
-                self.lost(&e);
-            }
+        let Err(e) = f(self) else {
+            return true;
+        };
+        self.logger.log(
+            &LogEvent::new("browser_error")
+                .with("step", step)
+                .with("error", &e),
+        );
+        match e {
+            e if e.is_disconnect() => self.lost(&e),
+            CdpError::Timeout(_) | CdpError::Protocol { .. } => self.replace_tab(&e),
+            _ => {}
         }
+        false
     }
 
     fn lost(&mut self, e: &CdpError) {
@@ -349,10 +400,23 @@ impl KioskBrowser {
             self.lost(&CdpError::Io(std::io::Error::other("Chromium exited")));
             return;
         }
-        match self.tab.as_mut().map(Tab::ping) {
-            None => self.reconnect(),
-            Some(Err(e)) if e.is_disconnect() => self.lost(&e),
-            Some(_) => {}
+        let Some(tab) = self.tab.as_mut() else {
+            self.reconnect();
+            return;
+        };
+        match tab.history_url() {
+            // On the agent's own pages a dialog can only be left over from the support
+            // center's page that was there before (a prompt racing a sign-out): close it, or
+            // it blocks the renderer the agent's pages share.
+            Ok(url) if self.pages.owns(&url) => match tab.answer_open_dialog() {
+                Ok(()) => {}
+                Err(e) if e.is_disconnect() => self.lost(&e),
+                Err(e) => self.replace_tab(&e),
+            },
+            Ok(_) => {}
+            Err(e) if e.is_disconnect() => self.lost(&e),
+            // The browser is there but the tab does not answer: a fresh tab.
+            Err(e) => self.replace_tab(&e),
         }
     }
 }

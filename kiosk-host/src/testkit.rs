@@ -88,6 +88,28 @@ impl Process {
         })
     }
 
+    /// Reads the lines already written, without waiting, into [`Process::seen`].
+    pub fn drain(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        &self.seen
+    }
+
+    /// The browser endpoint the agent uses now: from its last `browser_ready` (after it
+    /// restarted or re-attached the browser) or its `agent_ready` line.
+    pub fn current_cdp(&mut self) -> Option<String> {
+        self.drain().iter().rev().find_map(|line| {
+            let first = line.split(' ').next()?;
+            if first != "browser_ready" && first != "agent_ready" {
+                return None;
+            }
+            line.split(' ')
+                .find_map(|w| w.strip_prefix("cdp="))
+                .map(str::to_string)
+        })
+    }
+
     /// Every stdout line read so far.
     pub fn seen(&self) -> &[String] {
         &self.seen

@@ -339,8 +339,18 @@ fn a_leave_site_prompt_left_open_does_not_keep_the_session_on_screen() {
     });
     let signed_out = agent.wait_event("signed_out", WAIT);
     assert!(signed_out.ends_with("cookies_left=0"), "{signed_out}");
+    // The page's own navigation racing the sign-out can leave the tab stuck half-way; then
+    // the agent replaces it with a fresh one. Either way a tab shows the idle page.
+    let mut tab = agent_pages_tab(&mut agent, &ready);
     tab.wait_until(WAIT, |url, text| {
         url.starts_with(&ready.pages) && text.contains("Sign in with your phone")
     })
     .unwrap();
+    // And the agent still drives the tab.
+    conn.send(Reply::Deny {
+        kind: DenyKind::Token(ErrorKind::Expired),
+        message: "",
+    });
+    tab.wait_until(WAIT, |_, text| text.contains("This code is too old"))
+        .unwrap();
 }

@@ -133,6 +133,32 @@ pub fn agent(reader: &FakeReader, support_origin: &str, extra: &[&str]) -> (Proc
     start_agent(AGENT, &args)
 }
 
+/// A connection to the tab now showing the agent's pages: the kiosk tab, or the fresh one the
+/// agent opened if that one stopped answering (it logs `kiosk_tab_replaced`).
+pub fn agent_pages_tab(agent: &mut Process, ready: &Ready) -> Tab {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        // The agent may even have had to restart Chromium: use the endpoint it uses now.
+        let cdp = agent.current_cdp().unwrap_or_else(|| ready.cdp.clone());
+        let found = Browser::connect(&cdp).and_then(|mut browser| {
+            let pages = browser.pages()?;
+            match pages.iter().find(|p| p.url.starts_with(&ready.pages)) {
+                Some(page) => browser.tab(&page.target_id).map(Some),
+                None => Ok(None),
+            }
+        });
+        match found {
+            Ok(Some(tab)) => return tab,
+            other => assert!(
+                std::time::Instant::now() < deadline,
+                "no tab shows the agent's pages: {other:?}; the agent said:\n{}",
+                agent.seen().join("\n")
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A second DevTools connection to the agent's kiosk tab.
 pub fn kiosk_tab(ready: &Ready) -> Tab {
     Browser::connect(&ready.cdp)
