@@ -196,6 +196,12 @@ pub fn audience_policy(
 
 /// Runs `verify`.
 pub fn run(args: Args) -> Result<Outcome, Failure> {
+    if args.tokens.is_empty() && args.key.reads_stdin() {
+        return Err(Failure::usage(
+            "--key-file - reads the key from standard input, so the tokens cannot come from \
+             there too: give them as arguments",
+        ));
+    }
     let key = args.key.load()?;
     let policy = Policy::new().max_age(args.max_age).leeway(args.leeway);
     let policy = audience_policy(policy, args.audience.as_deref(), args.ignore_audience)?;
