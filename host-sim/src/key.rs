@@ -42,6 +42,12 @@ impl KeySource {
         self.key_file.is_some() || self.key_env.is_some()
     }
 
+    /// Whether the key is read from standard input (`--key-file -`), which then cannot
+    /// carry anything else.
+    pub fn reads_stdin(&self) -> bool {
+        self.key_file.as_deref() == Some(Path::new("-"))
+    }
+
     /// Reads the key and keys HMAC with it; the raw bytes are wiped once read.
     ///
     /// A missing source, an unreadable or oversized file, or a key with stray bytes is a

@@ -159,3 +159,45 @@ fn every_subcommand_that_reads_a_key_follows_the_rule() {
         assert!(r.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn standard_input_holds_the_key_or_something_else_never_both() {
+    let token = mint(KEY, "jo@acme.com", None, NOW, "k-stdin");
+    let now = NOW.to_string();
+    // The key from stdin, the tokens as arguments.
+    let r = run_with(
+        &["verify", "--key-file", "-", "--now", &now, &token],
+        &[],
+        format!("{KEY}\n").into_bytes(),
+    )
+    .expect(0);
+    assert!(
+        r.stdout.starts_with("ok jo@acme.com jti=k-stdin"),
+        "{}",
+        r.stdout
+    );
+    // Without token arguments verify would read tokens from the stdin the key used up.
+    let r = run_with(
+        &["verify", "--key-file", "-", "--now", &now],
+        &[],
+        format!("{KEY}\n{token}\n").into_bytes(),
+    )
+    .expect(2)
+    .one_error_line("--key-file - reads the key from standard input");
+    assert!(r.stdout.is_empty());
+    run_with(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--key-file",
+            "-",
+            "--kiosk-key-file",
+            "-",
+        ],
+        &[],
+        format!("{KEY}\n").into_bytes(),
+    )
+    .expect(2)
+    .one_error_line("the HappyFox key and the kiosk key cannot both come from standard input");
+}

@@ -215,12 +215,11 @@ impl Config {
             Some(path) => FileConfig::read(path)?,
             None => FileConfig::default(),
         };
-        let key = key_source(
+        let happyfox_source = key_source(
             args.key,
             (file.key_file, file.key_env),
             "key_file and key_env",
-        )?
-        .load()?;
+        )?;
 
         // The kiosk key follows the same rules as the HappyFox key: flags win, the file may
         // name one source, and a key the core refuses stops the server.
@@ -232,6 +231,12 @@ impl Config {
             (file.kiosk_key_file, file.kiosk_key_env),
             "kiosk_key_file and kiosk_key_env",
         )?;
+        if happyfox_source.reads_stdin() && kiosk_source.reads_stdin() {
+            return Err(Failure::usage(
+                "the HappyFox key and the kiosk key cannot both come from standard input",
+            ));
+        }
+        let key = happyfox_source.load()?;
         let kiosk_key = if kiosk_source.is_given() {
             Some(kiosk_source.load()?)
         } else {

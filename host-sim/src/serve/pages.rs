@@ -909,6 +909,7 @@ fn html_response(status: StatusCode, page: String) -> Response {
     (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }
 
+/// `s` with `& < > " '` as entities, safe in HTML text and in quoted attributes.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
