@@ -1466,6 +1466,11 @@ fn portal_minting_is_rate_limited_per_client() {
         "--rate-burst",
         "2",
     ]);
+    // Posts without the form's token are refused before they count.
+    for _ in 0..5 {
+        let r = s.post_raw("/portal/login.html", None, &[("email", "jo@acme.com")]);
+        assert_eq!(r.status, 403, "{r:#?}");
+    }
     for _ in 0..2 {
         let r = s.post_form("/portal/login.html", &[("email", "jo@acme.com")]);
         assert_eq!(r.status, 302, "{r:#?}");

@@ -13,6 +13,10 @@ use super::portal::{KioskForm, SignInForm};
 /// The response header naming the kind of a rejection, for scripts and tests.
 pub const ERROR_HEADER: &str = "x-hfjwt-error";
 
+/// The response header naming why the portal refused a request that is not about a token
+/// (`csrf_missing`, `csrf_forged`, `csrf_expired`, `rate_limited`).
+pub const REFUSAL_HEADER: &str = "x-hfjwt-refusal";
+
 /// The stylesheet every page links, shared with the kiosk agent's pages.
 pub const STYLESHEET: &str = include_str!("../../../assets/hfjwt.css");
 
@@ -758,10 +762,6 @@ pub fn csrf_refused_page(site: &str, form_path: &'static str, refusal: CsrfRefus
     );
     response
 }
-
-/// The response header naming why the portal refused a request that is not about a token
-/// (`csrf_missing`, `csrf_forged`, `csrf_expired`, `rate_limited`).
-pub const REFUSAL_HEADER: &str = "x-hfjwt-refusal";
 
 /// 429 for a client over the portal's rate limit, with `Retry-After`.
 pub fn rate_limited_page(site: &str, retry_after_secs: u64) -> Response {

@@ -155,9 +155,10 @@ pub async fn sign_in(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Form(form): Form<SignInForm>,
 ) -> Response {
+    // The token first: a post from another origin must not even use up the client's budget.
     if let Err(page) = p
-        .take_rate(client)
-        .and_then(|()| p.check_csrf(PortalForm::SignIn, &form.csrf_token, "/portal/login.html"))
+        .check_csrf(PortalForm::SignIn, &form.csrf_token, "/portal/login.html")
+        .and_then(|()| p.take_rate(client))
     {
         return *page;
     }
