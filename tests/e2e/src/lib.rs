@@ -28,6 +28,11 @@ pub const PORTAL_KEY: &str = "e2e-portal-key-for-kiosks-0123456789";
 pub const HAPPYFOX_KEY: &str = "E2EhappyfoxKEYforTheKioskTest001";
 /// The kiosk's device id.
 pub const DEVICE_ID: &str = "e2e-kiosk";
+/// Clock skew the kiosk tolerates, as a deployment should set it: `TIME` carries whole
+/// seconds, so the kiosk's clock trails the portal's by up to a second even when both are
+/// NTP-synced, and a code minted the moment it is shown would otherwise be "issued in the
+/// future".
+pub const LEEWAY_SECONDS: u64 = 2;
 /// Seconds without a scan or press before the kiosk writes `LOGOUT`.
 pub const IDLE_SECONDS: u64 = 12;
 
@@ -117,6 +122,10 @@ pub struct Proc {
 
 impl Proc {
     fn spawn(name: &'static str, cmd: &mut Command) -> Result<Proc> {
+        // Its own process group, so that stopping it stops what it started (qemu-run.sh
+        // starts qemu-system-arm).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(cmd, 0);
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -170,8 +179,14 @@ impl Proc {
         }
     }
 
-    /// Stops the process and waits for it.
+    /// Stops the process and everything it started, and waits for it.
     pub fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -278,6 +293,10 @@ pub struct Rig {
     pub browser: Browser,
     /// The kiosk tab, as the agent drives it.
     pub kiosk: Tab,
+    /// `http://127.0.0.1:PORT` of the agent's own pages.
+    pub agent_pages: String,
+    /// Tabs the test opened itself (the phone's), never the kiosk's.
+    own_tabs: Vec<String>,
     /// Where screenshots go (`target/e2e-screenshots/`).
     pub shots: PathBuf,
     /// The browser process (killed on drop).
@@ -301,7 +320,9 @@ impl Rig {
         }
         let root = workspace();
         let target = root.join("target");
-        let dir = target.join("e2e").join(format!("{name}-{}", std::process::id()));
+        let dir = target
+            .join("e2e")
+            .join(format!("{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let shots = target.join("e2e-screenshots");
@@ -350,7 +371,8 @@ impl Rig {
             &config,
             format!(
                 "device_id = {DEVICE_ID:?}\norigin = {origin:?}\nportal_key = {PORTAL_KEY:?}\n\
-                 happyfox_key = {HAPPYFOX_KEY:?}\nidle_seconds = {IDLE_SECONDS}\nled_seconds = 1\n"
+                 happyfox_key = {HAPPYFOX_KEY:?}\nidle_seconds = {IDLE_SECONDS}\nled_seconds = 1\n\
+                 leeway_seconds = {LEEWAY_SECONDS}\n"
             ),
         )
         .map_err(|e| e.to_string())?;
@@ -391,23 +413,16 @@ impl Rig {
                 .args(["--message-seconds", "3", "--json"])
                 .stderr(Stdio::inherit()),
         )?;
-        agent.wait_line("the agent's readiness line", Duration::from_secs(30), |l| {
-            event(l).filter(|e| e == "ready").map(|_| ())
-        })?;
+        let agent_pages =
+            agent.wait_line("the agent's readiness line", Duration::from_secs(30), |l| {
+                let v: serde_json::Value = serde_json::from_str(l).ok()?;
+                (v.get("event")?.as_str()? == "agent_ready")
+                    .then(|| v.get("pages")?.as_str().map(str::to_string))?
+            })?;
         agent.wait_line("TIME sent to the reader", Duration::from_secs(30), |l| {
             event(l).filter(|e| e == "time_sent").map(|_| ())
         })?;
-        // The agent's tab: the one showing its pages.
-        let kiosk_id = wait_for("the agent's tab", Duration::from_secs(20), || {
-            let pages = browser.pages().ok()?;
-            pages
-                .into_iter()
-                .find(|p| p.url.starts_with("http://127.0.0.1") && !p.url.starts_with(&origin))
-                .map(|p| p.target_id)
-        })?;
-        let kiosk = browser
-            .tab(&kiosk_id)
-            .map_err(|e| format!("DevTools: {e}"))?;
+        let kiosk = kiosk_tab(&mut browser, &agent_pages, &origin, &[])?;
         Ok(Rig {
             dir,
             origin,
@@ -418,6 +433,8 @@ impl Rig {
             serve,
             browser,
             kiosk,
+            agent_pages,
+            own_tabs: Vec::new(),
             shots,
             chromium,
         })
@@ -443,11 +460,12 @@ impl Rig {
         timeout: Duration,
         ok: impl Fn(&str) -> bool,
     ) -> Result<String> {
-        let kiosk = &mut self.kiosk;
         let found = wait_for(what, timeout, || {
-            let url = kiosk.url().ok()?;
-            let loaded = kiosk.evaluate("document.readyState").ok()? == "complete";
-            (loaded && ok(&url)).then_some(url)
+            let url = self.kiosk_call(|t| t.url()).ok()?;
+            let state = self
+                .kiosk_call(|t| t.evaluate("document.readyState"))
+                .ok()?;
+            (state == "complete" && ok(&url)).then_some(url)
         });
         found.map_err(|e| {
             let url = self.kiosk.url().unwrap_or_default();
@@ -455,29 +473,93 @@ impl Rig {
         })
     }
 
+    /// Runs `f` on the kiosk tab. The agent may replace a tab that stopped answering with a
+    /// fresh one; then this finds the new kiosk tab and runs `f` there.
+    pub fn kiosk_call<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Tab) -> std::result::Result<T, hfjwt_kiosk_host::cdp::CdpError>,
+    ) -> Result<T> {
+        match f(&mut self.kiosk) {
+            Err(e) if e.is_disconnect() => {
+                self.kiosk = kiosk_tab(
+                    &mut self.browser,
+                    &self.agent_pages,
+                    &self.origin,
+                    &self.own_tabs,
+                )?;
+                f(&mut self.kiosk).map_err(|e| format!("DevTools: {e}"))
+            }
+            other => other.map_err(|e| format!("DevTools: {e}")),
+        }
+    }
+
     /// The kiosk tab's visible text.
     pub fn kiosk_text(&mut self) -> Result<String> {
-        self.kiosk.body_text().map_err(|e| format!("DevTools: {e}"))
+        self.kiosk_call(|t| t.body_text())
     }
 
     /// Waits until the kiosk tab's text contains `needle`.
     pub fn wait_kiosk_text(&mut self, needle: &str, timeout: Duration) -> Result<String> {
-        self.kiosk
-            .wait_until(timeout, |_, text| text.contains(needle))
-            .map(|(_, text)| text)
-            .map_err(|e| format!("waiting for `{needle}` on the kiosk tab: {e}"))
+        let found = wait_for(&format!("`{needle}` on the kiosk tab"), timeout, || {
+            self.kiosk_text().ok().filter(|t| t.contains(needle))
+        });
+        found.map_err(|e| format!("{e}; it shows: {}", self.kiosk_text().unwrap_or_default()))
+    }
+
+    /// Whether the browser is signed in to the support center: a tab of the test's own
+    /// (cookies are the browser's, shared by every tab) opens `/tickets`.
+    pub fn signed_in_as(&mut self, email: &str) -> Result<bool> {
+        let dev = |e: hfjwt_kiosk_host::cdp::CdpError| format!("DevTools: {e}");
+        let mut check = self.browser.new_tab("about:blank").map_err(dev)?;
+        let id = check.target_id().to_string();
+        let result = check
+            .navigate(&format!("{}/tickets", self.origin))
+            .and_then(|()| check.body_text());
+        let _ = self.browser.close_tab(&id);
+        Ok(result.map_err(dev)?.contains(email))
     }
 
     /// Screenshot of the kiosk tab to `target/e2e-screenshots/<name>.png`.
     pub fn shot_kiosk(&mut self, name: &str) -> Result<PathBuf> {
-        shot(&self.shots, &mut self.kiosk, name)
+        let path = self.shots.join(format!("{name}.png"));
+        // Headless Chromium paints only the front tab of a window.
+        self.kiosk_call(|t| {
+            t.call("Page.bringToFront", serde_json::json!({}))?;
+            t.screenshot(&path)
+        })?;
+        Ok(path)
     }
 
     /// The phone: a new tab at 390×844 on the portal's kiosk page, signed in as `name`/`email`,
     /// showing its QR code. Returns the tab.
     pub fn phone_sign_in(&mut self, name: &str, email: &str) -> Result<Tab> {
         let dev = |e: hfjwt_kiosk_host::cdp::CdpError| format!("DevTools: {e}");
-        let mut phone = self.browser.new_tab("about:blank").map_err(dev)?;
+        // The phone is another device: its own browser context, so it shares no cookie with
+        // the kiosk tab (the stand-in serves the portal and the support center on one origin,
+        // and the kiosk clears that origin's cookies at logout).
+        let context = self
+            .browser
+            .call("Target.createBrowserContext", serde_json::json!({}))
+            .map_err(dev)?;
+        let context = context
+            .get("browserContextId")
+            .and_then(|v| v.as_str())
+            .ok_or("Target.createBrowserContext gave no id")?
+            .to_string();
+        let created = self
+            .browser
+            .call(
+                "Target.createTarget",
+                serde_json::json!({"url": "about:blank", "browserContextId": context}),
+            )
+            .map_err(dev)?;
+        let id = created
+            .get("targetId")
+            .and_then(|v| v.as_str())
+            .ok_or("Target.createTarget gave no id")?
+            .to_string();
+        let mut phone = self.browser.tab(&id).map_err(dev)?;
+        self.own_tabs.push(id);
         phone
             .call(
                 "Emulation.setDeviceMetricsOverride",
@@ -565,10 +647,30 @@ pub fn event(line: &str) -> Option<String> {
     v.get("event")?.as_str().map(str::to_string)
 }
 
+/// The kiosk's tab: the one showing the agent's pages or the support center, not one of
+/// `exclude` (the test's own).
+fn kiosk_tab(
+    browser: &mut Browser,
+    agent_pages: &str,
+    origin: &str,
+    exclude: &[String],
+) -> Result<Tab> {
+    let id = wait_for("the agent's kiosk tab", Duration::from_secs(20), || {
+        let pages = browser.pages().ok()?;
+        pages
+            .into_iter()
+            .filter(|p| !exclude.contains(&p.target_id))
+            .find(|p| p.url.starts_with(agent_pages) || p.url.starts_with(origin))
+            .map(|p| p.target_id)
+    })?;
+    browser.tab(&id).map_err(|e| format!("DevTools: {e}"))
+}
+
 /// Screenshot of `tab` to `<shots>/<name>.png`.
 pub fn shot(shots: &Path, tab: &mut Tab, name: &str) -> Result<PathBuf> {
     let path = shots.join(format!("{name}.png"));
-    tab.screenshot(&path)
+    tab.call("Page.bringToFront", serde_json::json!({}))
+        .and_then(|_| tab.screenshot(&path))
         .map_err(|e| format!("screenshot {}: {e}", path.display()))?;
     Ok(path)
 }
@@ -583,7 +685,11 @@ pub struct FakeReader {
 impl FakeReader {
     /// Listens on `port`; returns once the agent has connected.
     pub fn accept(port: u16, timeout: Duration) -> Result<FakeReader> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("bind {port}: {e}"))?;
+        // The reader's side of the last connection may linger in FIN_WAIT for a moment after
+        // QEMU stopped; the port is free again once the agent has closed its side.
+        let listener = wait_for(&format!("port {port} to be free"), timeout, || {
+            TcpListener::bind(("127.0.0.1", port)).ok()
+        })?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let (stream, _) = wait_for("the agent to connect to the fake reader", timeout, || {
             listener.accept().ok()

@@ -41,15 +41,20 @@ fn run(n: usize) -> Result<(), String> {
     let (mut total, mut reader, mut agent, mut browser) = (vec![], vec![], vec![], vec![]);
     for i in 0..n {
         rig.reader()?.press("tickets")?;
-        rig.agent_event("selected", step)?;
-        let code = rig.code("bench@acme.com", "Bench User", unix_now(), &format!("bench-{i}"))?;
+        rig.agent_event("select", step)?;
+        let code = rig.code(
+            "bench@acme.com",
+            "Bench User",
+            unix_now(),
+            &format!("bench-{i}"),
+        )?;
         // A marker that the next navigation wipes: the same URL loading again is a new page.
         rig.kiosk
             .evaluate("window.__hfjwtBench = 1")
             .map_err(|e| e.to_string())?;
         let sent = now_ms();
         rig.reader()?.scan(&code)?;
-        rig.agent_event("granted", step)?;
+        rig.agent_event("grant", step)?;
         let granted = now_ms();
         let timing = hfjwt_e2e::wait_for("the load event of /tickets", step, || {
             let v = rig
@@ -70,7 +75,9 @@ fn run(n: usize) -> Result<(), String> {
         agent.push(origin - granted);
         browser.push(load);
     }
-    println!("kiosk end to end, {n} sign-ins (scan line written -> kiosk tab's load event on /tickets)");
+    println!(
+        "kiosk end to end, {n} sign-ins (scan line written -> kiosk tab's load event on /tickets)"
+    );
     println!("{:<44} {:>9} {:>9}", "", "median", "p95");
     for (name, v) in [
         ("scan -> page loaded (total)", &mut total),
