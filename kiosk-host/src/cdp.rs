@@ -496,13 +496,18 @@ impl Tab {
         if !self.leave_without_asking {
             return f(self);
         }
-        self.answer_open_dialog()?;
+        // Best effort around the navigation: only a lost connection stops it.
+        let best_effort = |r: Result<(), CdpError>| match r {
+            Err(e) if e.is_disconnect() => Err(e),
+            _ => Ok(()),
+        };
+        best_effort(self.answer_open_dialog())?;
         self.conn.answer_dialogs = true;
         let result = f(self);
         self.conn.answer_dialogs = false;
         // A prompt of the page left behind can open after the navigation (the page's own
         // navigation racing ours): it would block the renderer the next page shares.
-        self.answer_open_dialog()?;
+        best_effort(self.answer_open_dialog())?;
         result
     }
 
@@ -511,8 +516,7 @@ impl Tab {
     pub fn answer_open_dialog(&mut self) -> Result<(), CdpError> {
         // One round trip the browser answers even while the page is blocked: every event sent
         // before it is queued by the time the answer arrives.
-        self.conn
-            .call("Page.getNavigationHistory", json!({}), PING_TIMEOUT)?;
+        self.ping()?;
         let mut open = None;
         self.conn.events.retain(|e| match e.method.as_str() {
             "Page.javascriptDialogOpening" => {
@@ -545,26 +549,22 @@ impl Tab {
         Ok(())
     }
 
-    /// The URL of the tab's current history entry, as the browser (not the page) knows it:
-    /// answered even while a dialog blocks the page.
-    pub fn history_url(&mut self) -> Result<String, CdpError> {
-        let h = self
+    /// The URL the tab shows, as the browser (not the page) knows it: answered even while a
+    /// dialog or a busy script blocks the page.
+    pub fn target_url(&mut self) -> Result<String, CdpError> {
+        let info = self
             .conn
-            .call("Page.getNavigationHistory", json!({}), PING_TIMEOUT)?;
-        let current = h.get("currentIndex").and_then(Value::as_u64);
-        current
-            .and_then(|i| h.get("entries")?.get(usize::try_from(i).ok()?))
-            .and_then(|e| e.get("url")?.as_str())
+            .call("Target.getTargetInfo", json!({}), PING_TIMEOUT)?;
+        info.pointer("/targetInfo/url")
+            .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| CdpError::Unexpected(format!("navigation history: {h}")))
+            .ok_or_else(|| CdpError::Unexpected(format!("target info: {info}")))
     }
 
     /// Whether the tab still answers: a command the browser handles even while the page's
     /// script is blocked (by a dialog, or a busy loop), with a short timeout.
     pub fn ping(&mut self) -> Result<(), CdpError> {
-        self.conn
-            .call("Page.getNavigationHistory", json!({}), PING_TIMEOUT)
-            .map(|_| ())
+        self.target_url().map(|_| ())
     }
 
     /// The tab's target id.
@@ -592,7 +592,10 @@ impl Tab {
 
     fn navigate_and_wait(&mut self, url: &str, timeout: Duration) -> Result<(), CdpError> {
         let deadline = Instant::now() + timeout;
-        let result = self.call("Page.navigate", json!({ "url": url }))?;
+        // A stuck page can leave even the answer to Page.navigate hanging: same deadline.
+        let result = self
+            .conn
+            .call("Page.navigate", json!({ "url": url }), timeout)?;
         if let Some(error) = result.get("errorText").and_then(Value::as_str)
             && !error.is_empty()
         {

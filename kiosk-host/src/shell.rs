@@ -18,8 +18,9 @@ use crate::server::PageServer;
 
 /// How often the browser is checked while nothing else happens.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
-/// Longest wait for one of the agent's own pages to load.
-const OWN_PAGE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for one of the agent's own pages to load (from loopback, in milliseconds
+/// normally: longer means the tab is stuck).
+const OWN_PAGE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait for the support center's page to load.
 const SUPPORT_PAGE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -53,6 +54,8 @@ pub fn run(config: Config) -> Result<(), String> {
         logger,
         endpoint: String::new(),
         down_reported: false,
+        unanswered: 0,
+        on_own_pages: false,
     };
     kiosk
         .connect()
@@ -119,6 +122,11 @@ struct KioskBrowser {
     support: SupportOrigin,
     logger: Logger,
     endpoint: String,
+    /// Health checks in a row that the kiosk tab did not answer, or was not where the agent
+    /// sent it.
+    unanswered: u32,
+    /// The agent last sent the tab to one of its own pages (not to the support center).
+    on_own_pages: bool,
     /// `browser_unavailable` was logged for the current outage (one line per outage, not one
     /// per attempt).
     down_reported: bool,
@@ -217,6 +225,8 @@ impl KioskBrowser {
     /// Navigates the kiosk tab to one of the agent's own pages.
     fn show(&mut self, url: &str) -> Result<(), CdpError> {
         let tab = self.tab.as_mut().ok_or_else(no_tab)?;
+        // From now on the tab must stay on the agent's pages (they have no links away).
+        self.on_own_pages = true;
         tab.navigate_within(url, OWN_PAGE_TIMEOUT)
     }
 
@@ -264,6 +274,7 @@ impl KioskBrowser {
         if self.tab.is_none() {
             self.reconnect();
         }
+        self.on_own_pages = false;
         let started = Instant::now();
         let result = self
             .tab
@@ -360,7 +371,9 @@ impl KioskBrowser {
         );
         match e {
             e if e.is_disconnect() => self.lost(&e),
-            CdpError::Timeout(_) | CdpError::Protocol { .. } => self.replace_tab(&e),
+            // One of the agent's own pages did not load in time: the tab is stuck.
+            CdpError::Timeout(_) => self.replace_tab(&e),
+            // Anything else may pass (a navigation in flight); the health check decides.
             _ => {}
         }
         false
@@ -404,19 +417,38 @@ impl KioskBrowser {
             self.reconnect();
             return;
         };
-        match tab.history_url() {
+        match tab.target_url() {
             // On the agent's own pages a dialog can only be left over from the support
             // center's page that was there before (a prompt racing a sign-out): close it, or
             // it blocks the renderer the agent's pages share.
             Ok(url) if self.pages.owns(&url) => match tab.answer_open_dialog() {
-                Ok(()) => {}
+                Ok(()) => self.unanswered = 0,
                 Err(e) if e.is_disconnect() => self.lost(&e),
                 Err(e) => self.replace_tab(&e),
             },
-            Ok(_) => {}
+            // Sent to one of the agent's pages but not there: stuck half-way (a page's own
+            // navigation racing the agent's). Once can be a navigation in flight.
+            Ok(url) if self.on_own_pages => {
+                self.unanswered += 1;
+                if self.unanswered >= 2 {
+                    self.unanswered = 0;
+                    self.replace_tab(&CdpError::Navigation(format!(
+                        "the kiosk tab is stuck on {:?}",
+                        url.split('?').next().unwrap_or_default()
+                    )));
+                }
+            }
+            Ok(_) => self.unanswered = 0,
             Err(e) if e.is_disconnect() => self.lost(&e),
-            // The browser is there but the tab does not answer: a fresh tab.
-            Err(e) => self.replace_tab(&e),
+            // The browser is there but the tab does not answer, twice in a row (once can be a
+            // navigation in flight): a fresh tab.
+            Err(e) => {
+                self.unanswered += 1;
+                if self.unanswered >= 2 {
+                    self.unanswered = 0;
+                    self.replace_tab(&e);
+                }
+            }
         }
     }
 }
