@@ -28,6 +28,9 @@ fn a_person_signs_in_at_the_kiosk_and_every_refusal_is_shown() -> Result<(), Str
         u.starts_with(&agent_pages)
     })?;
     rig.wait_kiosk_text("QR code", STEP)?;
+    // The idle page follows the agent's state within a second (it polls the agent).
+    let text = rig.wait_kiosk_text("Reader connected", STEP)?;
+    assert!(!text.contains("Reader disconnected"), "{text}");
     rig.shot_kiosk("01-kiosk-idle")?;
 
     // 1. The phone signs in on the portal and shows its code; the test reads the pixels.
@@ -38,6 +41,10 @@ fn a_person_signs_in_at_the_kiosk_and_every_refusal_is_shown() -> Result<(), Str
     // 2. The tickets button, then the scan, ended by CR as a serial scanner sends it.
     rig.reader()?.press("tickets")?;
     rig.agent_event("select", STEP)?;
+    hfjwt_e2e::wait_for("the idle page to show tickets chosen", STEP, || {
+        let js = "document.querySelector('[data-button=tickets]')?.getAttribute('aria-pressed')";
+        rig.kiosk_call(|t| t.evaluate(js)).ok().filter(|v| v == "true")
+    })?;
     rig.shot_kiosk("03-kiosk-tickets-selected")?;
     rig.reader()?.scan(&code)?;
     rig.agent_event("grant", STEP)?;
