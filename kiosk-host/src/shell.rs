@@ -49,6 +49,7 @@ pub fn run(config: Config) -> Result<(), String> {
         chromium: None,
         browser: None,
         tab: None,
+        kiosk_target: None,
         pages: pages.clone(),
         support: config.support.clone(),
         logger,
@@ -96,7 +97,8 @@ pub fn run(config: Config) -> Result<(), String> {
             Some(LineEvent::Line(line)) => Input::from_line(line),
             None => Input::Tick,
         };
-        let mut pending = vec![input];
+        // Timers run after every event too, so a stream of lines cannot starve them.
+        let mut pending = vec![Input::Tick, input];
         while let Some(input) = pending.pop() {
             for action in agent.handle(input, Instant::now()) {
                 if let Some(follow_up) = kiosk.perform(action, &commands) {
@@ -118,6 +120,8 @@ struct KioskBrowser {
     /// The browser endpoint (to replace the kiosk tab when it stops answering).
     browser: Option<Browser>,
     tab: Option<Tab>,
+    /// The kiosk tab's target id, kept across lost connections.
+    kiosk_target: Option<String>,
     pages: PageServer,
     support: SupportOrigin,
     logger: Logger,
@@ -165,6 +169,7 @@ impl KioskBrowser {
         self.endpoint = browser.ws_url().to_string();
         let mut tab = self.pick_tab(&mut browser).map_err(|e| e.to_string())?;
         tab.leave_without_asking();
+        self.kiosk_target = Some(tab.target_id().to_string());
         self.tab = Some(tab);
         self.browser = Some(browser);
         self.show(&idle).map_err(|e| e.to_string())
@@ -194,6 +199,7 @@ impl KioskBrowser {
                         .with("tab", tab.target_id())
                         .with("why", why),
                 );
+                self.kiosk_target = Some(tab.target_id().to_string());
                 self.tab = Some(tab);
                 if let Err(e) = self.show(&idle) {
                     self.logger.log(
@@ -207,14 +213,22 @@ impl KioskBrowser {
         }
     }
 
-    /// The tab already showing one of the agent's pages; else (when we started the browser)
-    /// its first tab; else a new tab.
+    /// The kiosk tab of before, if it is still there (after a lost connection: never another
+    /// tab of the same browser, such as a test's); else a tab already showing one of the
+    /// agent's pages; else (the first time, in a browser we started) its first tab; else a
+    /// new tab.
     fn pick_tab(&self, browser: &mut Browser) -> Result<Tab, CdpError> {
         let pages = browser.pages()?;
+        if let Some(id) = &self.kiosk_target
+            && pages.iter().any(|p| &p.target_id == id)
+        {
+            return browser.tab(id);
+        }
         if let Some(ours) = pages.iter().find(|p| self.pages.owns(&p.url)) {
             return browser.tab(&ours.target_id);
         }
-        if matches!(self.mode, BrowserMode::Launch(_))
+        if self.kiosk_target.is_none()
+            && matches!(self.mode, BrowserMode::Launch(_))
             && let Some(first) = pages.first()
         {
             return browser.tab(&first.target_id);
