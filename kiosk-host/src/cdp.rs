@@ -107,7 +107,7 @@ struct Connection {
     ws: WebSocket<TcpStream>,
     next_id: u64,
     events: VecDeque<Event>,
-    /// Answer JavaScript dialogs as soon as they are seen (see [`dialog_answer`]).
+    /// Answer "Leave site?" (`beforeunload`) prompts with leave as soon as they are seen.
     answer_dialogs: bool,
 }
 
@@ -221,13 +221,11 @@ impl Connection {
                     if self.answer_dialogs
                         && message.get("method").and_then(Value::as_str)
                             == Some("Page.javascriptDialogOpening")
+                        && message.pointer("/params/type").and_then(Value::as_str)
+                            == Some("beforeunload")
                     {
-                        let kind = message.pointer("/params/type").and_then(Value::as_str);
-                        // The answer to this command has an id nobody waits for: dropped.
-                        self.send(
-                            "Page.handleJavaScriptDialog",
-                            json!({ "accept": dialog_answer(kind.unwrap_or_default()) }),
-                        )?;
+                        // Leave. The answer to this command has an id nobody waits for.
+                        self.send("Page.handleJavaScriptDialog", json!({ "accept": true }))?;
                     }
                     return Ok(Some(message));
                 }
@@ -480,10 +478,11 @@ impl Tab {
     }
 
     /// From now on, navigations this client starts ([`Tab::navigate`] and friends) first
-    /// close a JavaScript dialog the page shows and answer any that opens on the way out: a
-    /// "Leave site?" prompt with leave, an alert with OK, a confirm or prompt with cancel. For
-    /// the agent's kiosk tab: a dialog blocks every navigation, nobody is there to click it,
-    /// and the last person's page would stay on screen. Dialogs are left alone otherwise.
+    /// close a JavaScript dialog the page shows (it would block them: "Leave site?" is
+    /// answered with leave, an alert with OK, a confirm or prompt with cancel), and answer a
+    /// "Leave site?" prompt that opens on the way out. For the agent's kiosk tab: nobody is
+    /// there to click, and the last person's page would stay on screen. Other dialogs, and
+    /// all dialogs while the agent does not navigate, are the person's.
     pub fn leave_without_asking(&mut self) {
         self.leave_without_asking = true;
     }
@@ -501,52 +500,63 @@ impl Tab {
             Err(e) if e.is_disconnect() => Err(e),
             _ => Ok(()),
         };
+        // Any dialog open now blocks the navigation: answer it.
         best_effort(self.answer_open_dialog())?;
+        // On the way out only "Leave site?" is answered: the next page's own alerts and
+        // confirms are for the person.
         self.conn.answer_dialogs = true;
         let result = f(self);
         self.conn.answer_dialogs = false;
         // A prompt of the page left behind can open after the navigation (the page's own
         // navigation racing ours): it would block the renderer the next page shares.
-        best_effort(self.answer_open_dialog())?;
+        best_effort(self.answer_open_dialog_if(|kind| kind == "beforeunload"))?;
         result
     }
 
     /// Answers the dialog the page shows now, if any, as [`Tab::leave_without_asking`] does
-    /// ("Leave site?": leave; alert: OK; confirm, prompt: cancel).
+    /// before a navigation ("Leave site?": leave; alert: OK; confirm, prompt: cancel).
     pub fn answer_open_dialog(&mut self) -> Result<(), CdpError> {
+        self.answer_open_dialog_if(|_| true)
+    }
+
+    fn answer_open_dialog_if(&mut self, which: impl Fn(&str) -> bool) -> Result<(), CdpError> {
         // One round trip the browser answers even while the page is blocked: every event sent
         // before it is queued by the time the answer arrives.
         self.ping()?;
-        let mut open = None;
-        self.conn.events.retain(|e| match e.method.as_str() {
-            "Page.javascriptDialogOpening" => {
-                open = Some(
-                    e.params
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-                false
-            }
-            "Page.javascriptDialogClosed" => {
-                open = None;
-                false
-            }
-            _ => true,
-        });
-        if let Some(kind) = open {
-            match self.conn.call(
-                "Page.handleJavaScriptDialog",
-                json!({ "accept": dialog_answer(&kind) }),
-                PING_TIMEOUT,
-            ) {
-                // Someone else closed it meanwhile.
-                Ok(_) | Err(CdpError::Protocol { .. }) => {}
-                Err(e) => return Err(e),
+        let mut open: Option<String> = None;
+        for e in &self.conn.events {
+            match e.method.as_str() {
+                "Page.javascriptDialogOpening" => {
+                    open = Some(
+                        e.params
+                            .get("type")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    );
+                }
+                "Page.javascriptDialogClosed" => open = None,
+                _ => {}
             }
         }
-        Ok(())
+        let Some(kind) = open.filter(|kind| which(kind)) else {
+            return Ok(());
+        };
+        self.conn.events.retain(|e| {
+            !matches!(
+                e.method.as_str(),
+                "Page.javascriptDialogOpening" | "Page.javascriptDialogClosed"
+            )
+        });
+        match self.conn.call(
+            "Page.handleJavaScriptDialog",
+            json!({ "accept": dialog_answer(&kind) }),
+            PING_TIMEOUT,
+        ) {
+            // Someone else closed it meanwhile.
+            Ok(_) | Err(CdpError::Protocol { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The URL the tab shows, as the browser (not the page) knows it: answered even while a
