@@ -162,7 +162,7 @@ fn run(
     let mut backoff = FIRST_BACKOFF;
     let mut reported = false;
     loop {
-        match spec.open() {
+        let wait = match spec.open() {
             Ok(mut port) => {
                 backoff = FIRST_BACKOFF;
                 reported = false;
@@ -180,6 +180,7 @@ fn run(
                 if events.send(LineEvent::Disconnected).is_err() {
                     return;
                 }
+                FIRST_BACKOFF
             }
             Err(error) => {
                 // One line per outage, not one per attempt.
@@ -191,11 +192,13 @@ fn run(
                             .with("error", error),
                     );
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                let wait = backoff;
+                backoff = next_backoff(backoff);
+                wait
             }
-        }
+        };
         // Wait before the next attempt; lines to send meanwhile have nowhere to go.
-        let until = std::time::Instant::now() + backoff;
+        let until = std::time::Instant::now() + wait;
         loop {
             let left = until.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
@@ -207,6 +210,11 @@ fn run(
             }
         }
     }
+}
+
+/// The wait after `wait` when the next attempt fails too: doubled, at most [`MAX_BACKOFF`].
+pub fn next_backoff(wait: Duration) -> Duration {
+    wait.saturating_mul(2).min(MAX_BACKOFF)
 }
 
 enum Ended {
@@ -260,6 +268,17 @@ fn pump(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_from_250_ms_up_to_5_s() {
+        let mut wait = FIRST_BACKOFF;
+        let mut waits = vec![];
+        for _ in 0..8 {
+            waits.push(wait.as_millis());
+            wait = next_backoff(wait);
+        }
+        assert_eq!(waits, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    }
 
     #[test]
     fn line_specs() {
