@@ -11,6 +11,7 @@ use common::*;
 
 #[test]
 fn keeps_the_reader_clock_across_reconnects() {
+    let _slot = browser_slot();
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(&reader, "https://acme.happyfox.com", &["--time-every", "1"]);
     let mut conn = connect(&reader, &mut agent);
@@ -44,12 +45,13 @@ fn keeps_the_reader_clock_across_reconnects() {
 
 #[test]
 fn refuses_foreign_grants_and_explains_denials() {
+    let _slot = browser_slot();
     // The support origin is https on the trap's port; the trap itself speaks http and records
     // every request: a refused GRANT must never reach it.
     let trap = SupportCenter::start();
     let https_origin = trap.origin.replace("http://", "https://");
     let reader = FakeReader::bind().unwrap();
-    let (mut agent, ready) = agent(&reader, &https_origin, &["--message-seconds", "1"]);
+    let (mut agent, ready) = agent(&reader, &https_origin, &["--message-seconds", "2"]);
     let mut conn = connect(&reader, &mut agent);
     let mut tab = kiosk_tab(&ready);
     let host = trap.origin.trim_start_matches("http://");
@@ -107,6 +109,7 @@ fn refuses_foreign_grants_and_explains_denials() {
 
 #[test]
 fn signs_in_on_the_support_center_and_logout_clears_its_session() {
+    let _slot = browser_slot();
     let support = SupportCenter::start();
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(&reader, &support.origin, &[]);
@@ -162,6 +165,7 @@ fn signs_in_on_the_support_center_and_logout_clears_its_session() {
 
 #[test]
 fn screenshots_of_the_agent_pages() {
+    let _slot = browser_slot();
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(
         &reader,
@@ -248,6 +252,7 @@ fn bad_options_exit_with_2() {
 
 #[test]
 fn a_leave_site_prompt_does_not_keep_the_session_on_screen() {
+    let _slot = browser_slot();
     let support = SupportCenter::start();
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(&reader, &support.origin, &[]);
@@ -288,6 +293,7 @@ fn a_leave_site_prompt_does_not_keep_the_session_on_screen() {
 
 #[test]
 fn an_open_alert_does_not_keep_the_session_on_screen() {
+    let _slot = browser_slot();
     let support = SupportCenter::start();
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(&reader, &support.origin, &[]);
@@ -312,6 +318,7 @@ fn an_open_alert_does_not_keep_the_session_on_screen() {
 
 #[test]
 fn a_leave_site_prompt_left_open_does_not_keep_the_session_on_screen() {
+    let _slot = browser_slot();
     let support = SupportCenter::start();
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(&reader, &support.origin, &[]);

@@ -14,6 +14,7 @@ use common::*;
 
 #[test]
 fn attaches_to_a_running_chromium_over_http_and_outlives_it() {
+    let _slot = browser_slot();
     require_chromium();
     let chromium = Chromium::launch(&LaunchOptions::headless()).unwrap();
     let authority = chromium
@@ -70,6 +71,7 @@ fn attaches_to_a_running_chromium_over_http_and_outlives_it() {
 
 #[test]
 fn restarts_the_chromium_it_started() {
+    let _slot = browser_slot();
     let reader = FakeReader::bind().unwrap();
     require_chromium();
     let line = reader.line_spec();
@@ -127,6 +129,7 @@ fn restarts_the_chromium_it_started() {
 
 #[test]
 fn reader_lines_may_end_in_cr_lf_or_crlf() {
+    let _slot = browser_slot();
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(&reader, "https://acme.happyfox.com", &[]);
     let mut conn = reader.accept(WAIT);
@@ -175,6 +178,7 @@ fn no_chromium_is_a_clear_error() {
 
 #[test]
 fn an_unreachable_support_center_is_explained() {
+    let _slot = browser_slot();
     // A port nobody listens on (bound, then closed).
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -16,6 +16,35 @@ use hfjwt_kiosk_host::testkit::{
 pub const AGENT: &str = env!("CARGO_BIN_EXE_hfjwt-kiosk-host");
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// At most this many tests of one test binary run a Chromium at once: the machine has two
+/// cores, and eight browsers starting together make every timeout a gamble.
+const BROWSERS_AT_ONCE: usize = 3;
+
+static BROWSERS: (Mutex<usize>, std::sync::Condvar) = (Mutex::new(0), std::sync::Condvar::new());
+
+/// Held for the whole of a test that runs a Chromium.
+pub struct BrowserSlot;
+
+/// Waits for a free [`BrowserSlot`].
+pub fn browser_slot() -> BrowserSlot {
+    let (count, freed) = &BROWSERS;
+    let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
+    while *n >= BROWSERS_AT_ONCE {
+        n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+    }
+    *n += 1;
+    BrowserSlot
+}
+
+impl Drop for BrowserSlot {
+    fn drop(&mut self) {
+        let (count, freed) = &BROWSERS;
+        let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
+        *n -= 1;
+        freed.notify_one();
+    }
+}
+
 /// A stand-in support center: `/jwt/` sets a session cookie and redirects to `/tickets`,
 /// `/tickets` says whether the browser is signed in, `/logout` says goodbye (and, like a
 /// careless server, leaves the cookie: the agent must clear it). Records every request path.
