@@ -135,8 +135,8 @@ pub enum LineEvent {
     Connected,
     /// The line closed or failed; the thread is reconnecting.
     Disconnected,
-    /// One line from the reader.
-    Line(Line),
+    /// One line from the reader, and when its last byte was read.
+    Line(Line, std::time::Instant),
 }
 
 /// Starts the thread that keeps the line open. It reports on `events` and writes the
@@ -247,8 +247,9 @@ fn pump(
         match port.read(&mut buf) {
             Ok(0) => return Ended::Lost("closed by the reader".into()),
             Ok(n) => {
+                let at = std::time::Instant::now();
                 for line in reader.push(buf.get(..n).unwrap_or_default()) {
-                    if events.send(LineEvent::Line(line)).is_err() {
+                    if events.send(LineEvent::Line(line, at)).is_err() {
                         return Ended::Closed;
                     }
                 }

@@ -50,6 +50,7 @@ pub fn run(config: Config) -> Result<(), String> {
         browser: None,
         tab: None,
         kiosk_target: None,
+        line_read_at: Instant::now(),
         pages: pages.clone(),
         support: config.support.clone(),
         logger,
@@ -94,7 +95,10 @@ pub fn run(config: Config) -> Result<(), String> {
         let input = match &event {
             Some(LineEvent::Connected) => Input::Connected,
             Some(LineEvent::Disconnected) => Input::Disconnected,
-            Some(LineEvent::Line(line)) => Input::from_line(line),
+            Some(LineEvent::Line(line, at)) => {
+                kiosk.line_read_at = *at;
+                Input::from_line(line)
+            }
             None => Input::Tick,
         };
         // Timers run after every event too, so a stream of lines cannot starve them.
@@ -122,6 +126,8 @@ struct KioskBrowser {
     tab: Option<Tab>,
     /// The kiosk tab's target id, kept across lost connections.
     kiosk_target: Option<String>,
+    /// When the reader line being handled was read.
+    line_read_at: Instant,
     pages: PageServer,
     support: SupportOrigin,
     logger: Logger,
@@ -297,10 +303,18 @@ impl KioskBrowser {
             .and_then(|tab| tab.navigate_within(url.as_str(), SUPPORT_PAGE_TIMEOUT));
         match result {
             Ok(()) => {
+                // For the scan-to-page benchmark: the agent's share (line read → navigation
+                // started) and the browser's (navigation → load event).
                 self.logger.log(
                     &LogEvent::new("page_loaded")
                         .with("place", url.place())
-                        .with("ms", started.elapsed().as_millis()),
+                        .with("ms", started.elapsed().as_millis())
+                        .with(
+                            "agent_ms",
+                            started
+                                .saturating_duration_since(self.line_read_at)
+                                .as_millis(),
+                        ),
                 );
                 None
             }

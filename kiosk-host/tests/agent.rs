@@ -129,6 +129,11 @@ fn signs_in_on_the_support_center_and_logout_clears_its_session() {
         loaded.contains("place=") && !loaded.contains("a.b.c"),
         "{loaded}"
     );
+    assert!(
+        loaded.contains(" ms=") && loaded.contains(" agent_ms="),
+        "{loaded}"
+    );
+    eprintln!("{loaded}");
     let (url, text) = tab
         .wait_until(WAIT, |url, _| url.ends_with("/tickets"))
         .unwrap();
