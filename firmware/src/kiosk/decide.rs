@@ -90,7 +90,11 @@ impl State {
     /// Whether button `i` reading `high` is a new press (it was low at the last poll).
     pub(super) fn button_edge(&mut self, i: usize, high: bool) -> bool {
         match self.was_pressed.get_mut(i) {
-            Some(was) => high && !core::mem::replace(was, high),
+            // The level is recorded whatever it is: a release re-arms the next press.
+            Some(was) => {
+                let was_high = core::mem::replace(was, high);
+                high && !was_high
+            }
             None => false,
         }
     }

@@ -369,3 +369,15 @@ fn every_line_the_kiosk_writes_parses() {
         assert_eq!(&reply.to_string(), line);
     }
 }
+
+#[test]
+fn the_same_button_pressed_again_after_a_release_selects_again() {
+    let mut r = rig(SETTINGS);
+    r.time(T0);
+    for round in 0..3 {
+        r.board.buttons[1].set_input(true);
+        assert_eq!(r.settle(), ["SELECT tickets"], "press {round}");
+        r.board.buttons[1].set_input(false);
+        assert!(r.settle().is_empty());
+    }
+}
