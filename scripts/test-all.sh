@@ -4,7 +4,7 @@
 #   scripts/test-all.sh
 #
 # On a fresh Debian machine with rustup (stable and nightly) it installs what it needs:
-# qemu-system-arm and binutils-arm-none-eabi (apt), the thumbv6m/thumbv7m targets, defmt-print,
+# qemu-system-arm and binutils-arm-none-eabi (apt), the thumbv6m/thumbv7m/thumbv7em targets, defmt-print,
 # chromium and zbar-tools (the kiosk end-to-end test), redis-server (the shared replay store),
 # clippy and rustfmt, nightly's miri, cargo-fuzz, and a Python venv at .venv with maturin, pytest, PyJWT and
 # mypy. It fails loudly when something cannot be installed; nothing is skipped silently.
@@ -25,7 +25,7 @@ for component in clippy rustfmt; do
 done
 scripts/install-qemu.sh
 scripts/install-browser.sh
-if [ -x scripts/install-redis.sh ]; then scripts/install-redis.sh; fi
+scripts/install-redis.sh
 
 step "format"
 cargo fmt --all --check
@@ -46,6 +46,18 @@ cargo build -p hfjwt --locked --target thumbv7m-none-eabi --features defmt
 
 step "firmware: release build and clippy for thumbv7m"
 (cd firmware && cargo build --release --locked && cargo clippy --release --locked -- -D warnings)
+
+step "firmware: STM32F405 (thumbv7em-none-eabihf): the QEMU build, each silicon feature and all of them; clippy, docs, the 48 KiB flash budget"
+(cd firmware && cargo build --release --locked --target thumbv7em-none-eabihf \
+    && cargo clippy --release --locked --target thumbv7em-none-eabihf -- -D warnings)
+for features in rtt gpio hwrng rtc silicon; do
+    (cd firmware && cargo clippy --release --locked --target thumbv7em-none-eabihf --features "$features" -- -D warnings)
+done
+(cd firmware && RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --quiet --no-deps \
+    --target thumbv7em-none-eabihf --features silicon --bin hfjwt-firmware --document-private-items)
+(cd firmware && cargo build --release --locked --target thumbv7em-none-eabihf --features silicon)
+flash=$(arm-none-eabi-size "${CARGO_TARGET_DIR:-target}/thumbv7em-none-eabihf/release/hfjwt-firmware" | awk 'NR == 2 { print $1 + $2 }')
+[ "$flash" -le 49152 ] || die "the STM32F405 silicon firmware needs $flash bytes of flash, over the 48 KiB budget"
 
 step "tests, host workspace (QEMU scenario comparison; the kiosk end to end with QEMU, the agent and Chromium)"
 cargo test --workspace --locked
