@@ -49,8 +49,9 @@ fn generate_config() -> Result<String, String> {
         .parse()
         .map_err(|e| format!("{}: {e}", path.display()))?;
 
-    const KNOWN: [&str; 10] = [
+    const KNOWN: [&str; 11] = [
         "device_id",
+        "audience",
         "account",
         "domain",
         "origin",
@@ -136,6 +137,17 @@ fn generate_config() -> Result<String, String> {
         }
         Some(_) => return Err("`allowed_domains` must be a list of strings".into()),
     };
+    // Kiosk fleets bind codes to one kiosk: the portal mints `aud = <kiosk>`, and this kiosk
+    // requires it (the core checks the value, as it will at run time).
+    let audience = match string("audience")? {
+        None => "None".to_string(),
+        Some(a) => {
+            hfjwt::Policy::new()
+                .audience(&a)
+                .map_err(|e| format!("`audience`: {e}"))?;
+            format!("Some({a:?})")
+        }
+    };
     let leeway = seconds("leeway_seconds", 0)?;
     let idle = seconds("idle_seconds", 60)?;
     let led = seconds("led_seconds", 3)?;
@@ -168,6 +180,7 @@ fn generate_config() -> Result<String, String> {
          \x20   device_id: {device_id:?},\n\
          \x20   site: {site_code},\n\
          \x20   allowed_domains: {allowed},\n\
+         \x20   audience: {audience},\n\
          \x20   leeway_seconds: {leeway},\n\
          \x20   idle_seconds: {idle},\n\
          \x20   led_seconds: {led},\n\

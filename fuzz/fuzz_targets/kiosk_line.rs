@@ -545,7 +545,11 @@ impl Harness {
             _ => Some("x".repeat(2 * usize::from(n - 128))),
         };
         let jti = format!("p-{j:02x}");
+        // Minted for this kiosk, as its portal would (the audience is the kiosk's own).
         let mut grant = Grant::new(email, iat, &jti);
+        if let Some(a) = SETTINGS.audience {
+            grant = grant.with_audience(a);
+        }
         if let Some(name) = &name {
             grant = grant.with_name(name);
         }

@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `time +N` / `time -N` / `time N` | host `TIME <clock>`: the clock moves to start + N, clock − N… or N |
 //! | `press home\|tickets\|kb` | panel `PRESS <button>` |
-//! | `scan token [email=..] [name=..] [iat=±N] [jti=..] [key=portal\|wrong]` | scanner: a portal token issued at clock + iat (default 0) |
+//! | `scan token [email=..] [name=..] [iat=±N] [jti=..] [aud=..\|-] [key=portal\|wrong]` | scanner: a portal token issued at clock + iat (default 0), for the kiosk's audience unless `aud` says otherwise |
 //! | `scan raw TEXT` | scanner: TEXT as is |
 //! | `scan oversize N` | scanner: N bytes of `A` |
 //! | `host TEXT` / `panel TEXT` | that line as is |
@@ -208,8 +208,15 @@ fn number(s: &str) -> Result<u64, String> {
 
 /// Mints the portal token of a `scan token` step.
 fn token(args: &str, clock: u64, portal: &Key, wrong: &Key) -> Result<String, String> {
-    let (mut email, mut name, mut iat, mut jti, mut key) =
-        ("jo@acme.com", None, clock, None, portal);
+    // A portal mints for the kiosk it is shown to: its audience, if it has one.
+    let (mut email, mut name, mut iat, mut jti, mut key, mut aud) = (
+        "jo@acme.com",
+        None,
+        clock,
+        None,
+        portal,
+        hfjwt_firmware::config::SETTINGS.audience,
+    );
     for kv in args.split_whitespace() {
         let (k, v) = kv
             .split_once('=')
@@ -225,6 +232,8 @@ fn token(args: &str, clock: u64, portal: &Key, wrong: &Key) -> Result<String, St
                 iat = clock.saturating_add_signed(d);
             }
             "jti" => jti = Some(v),
+            // `aud=-`: no audience at all.
+            "aud" => aud = (v != "-").then_some(v),
             "key" => {
                 key = match v {
                     "portal" => portal,
@@ -240,6 +249,9 @@ fn token(args: &str, clock: u64, portal: &Key, wrong: &Key) -> Result<String, St
     let mut grant = Grant::new(email, iat, jti);
     if let Some(n) = name.as_deref() {
         grant = grant.with_name(n);
+    }
+    if let Some(a) = aud {
+        grant = grant.with_audience(a);
     }
     let mut buf = vec![0u8; hfjwt::token_len(&grant)];
     mint(key, &grant, &mut buf)

@@ -147,3 +147,50 @@ fn netduinoplus2_transcripts_equal_desktop() {
     assert_eq!(some.len(), 2);
     board_transcripts_equal_desktop("netduinoplus2", "hwrng,rtc", &some);
 }
+
+#[test]
+fn a_failed_expect_names_the_file_and_the_expect_line() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let file = dir.join(format!("unmet-{}.scn", std::process::id()));
+    std::fs::write(
+        &file,
+        "time +0\n# a comment\nscan raw x\nexpect DENY\nexpect GRANT\n",
+    )
+    .unwrap();
+    let out = sim(&["kiosk"], &file, &now());
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:5: `expect GRANT` not met", file.display())),
+        "{err}"
+    );
+    assert!(
+        !err.contains(":4:"),
+        "the met expect is not reported: {err}"
+    );
+}
+
+#[test]
+fn the_interactive_desktop_twin_answers_a_line_that_is_not_utf8_and_goes_on() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hfjwt-sim"))
+        .arg("kiosk")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hfjwt-sim kiosk");
+    let mut input = format!("TIME {}\r\n", now()).into_bytes();
+    input.extend_from_slice(b"\xff\xfe not text\nHALT\n");
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let t = text(&out);
+    let lines: Vec<&str> = t.lines().collect();
+    assert!(lines.iter().any(|l| l.starts_with("CLOCK ")), "{t}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("DENY malformed ")),
+        "{t}"
+    );
+    assert_eq!(lines.last(), Some(&"BYE"), "{t}");
+}

@@ -84,6 +84,10 @@ pub struct Settings {
     pub site: Site<'static>,
     /// Email domains allowed to sign in; `None` allows any.
     pub allowed_domains: Option<&'static [&'static str]>,
+    /// The `aud` every scanned code must carry (recommended: the kiosk's `device_id`), so a
+    /// code shown for one kiosk is refused at another (`wrong_audience`); `None`: codes must
+    /// carry no `aud` at all.
+    pub audience: Option<&'static str>,
     /// Clock skew tolerated on portal tokens, seconds.
     pub leeway_seconds: u64,
     /// A session ends (`LOGOUT`) after this many seconds without a scan or press.
@@ -337,6 +341,13 @@ where
         let policy = Policy::new()
             .leeway(settings.leeway_seconds)
             .max_token_len(MAX_TOKEN_LEN);
+        let policy = match settings.audience.map(|a| policy.audience(a)) {
+            None => policy,
+            Some(Ok(policy)) => policy,
+            // build.rs checked the audience with the core, so this cannot happen; if it did,
+            // fail closed: a length cap of zero refuses every code as too_large.
+            Some(Err(_)) => Policy::new().max_token_len(0),
+        };
         let verifier = Verifier::new(portal_key)
             .with_policy(policy)
             .with_allowed_domains(settings.allowed_domains);

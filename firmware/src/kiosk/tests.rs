@@ -31,6 +31,7 @@ const SETTINGS: Settings = Settings {
     device_id: "t1",
     site: Site::Account("acme"),
     allowed_domains: None,
+    audience: None,
     leeway_seconds: 0,
     idle_seconds: 60,
     led_seconds: 3,
@@ -380,4 +381,31 @@ fn the_same_button_pressed_again_after_a_release_selects_again() {
         r.board.buttons[1].set_input(false);
         assert!(r.settle().is_empty());
     }
+}
+
+#[test]
+fn a_kiosk_with_an_audience_takes_only_codes_minted_for_it() {
+    let mut r = rig(Settings {
+        audience: Some("kiosk-b"),
+        ..SETTINGS
+    });
+    r.time(T0);
+    let code = |aud: Option<&str>, jti: &str| {
+        let mut g = Grant::new("jo@acme.com", T0, jti);
+        if let Some(a) = aud {
+            g = g.with_audience(a);
+        }
+        let mut buf = std::vec![0u8; hfjwt::token_len(&g)];
+        String::from(mint(&Key::new(PORTAL).unwrap(), &g, &mut buf).unwrap())
+    };
+    let out = r.scan(&code(Some("kiosk-a"), "a-1"));
+    assert!(out[0].starts_with("DENY wrong_audience "), "{out:?}");
+    let out = r.scan(&code(None, "a-2"));
+    assert!(out[0].starts_with("DENY missing_claim "), "{out:?}");
+    assert!(r.scan(&code(Some("kiosk-b"), "a-3"))[0].starts_with("GRANT "));
+    // Without an audience of its own, a kiosk refuses codes bound to any kiosk.
+    let mut plain = rig(SETTINGS);
+    plain.time(T0);
+    let out = plain.scan(&code(Some("kiosk-b"), "a-4"));
+    assert!(out[0].starts_with("DENY wrong_audience "), "{out:?}");
 }
