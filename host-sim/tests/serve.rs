@@ -1565,3 +1565,110 @@ fn session_and_rate_settings_are_checked_at_start() {
         429
     );
 }
+
+/// The audience a kiosk with `audience` finds in `token`: verified with that policy.
+fn kiosk_verify_for(audience: &str, token: &str) -> Result<(), String> {
+    let policy = hfjwt::Policy::new().audience(audience).unwrap();
+    let mut v: hfjwt::Verifier =
+        hfjwt::Verifier::new(hfjwt::Key::new(KIOSK_KEY.as_bytes()).unwrap()).with_policy(policy);
+    let mut scratch = vec![0u8; hfjwt::scratch_len(4096)];
+    v.verify(token, unix_now(), &mut scratch)
+        .map(|_| ())
+        .map_err(|e| e.kind().as_str().to_owned())
+}
+
+#[test]
+fn the_phone_page_mints_for_the_kiosk_the_person_is_at() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&[
+        "--key-file",
+        &kf,
+        "--kiosk-key-file",
+        &kk,
+        "--kiosk",
+        "lobby",
+        "--kiosk",
+        "floor-2",
+    ]);
+    let posted = s.post_form(
+        "/portal/kiosk.html",
+        &[("name", "Jo"), ("email", "jo@acme.com")],
+    );
+    assert_eq!(posted.status, 303, "{posted:#?}");
+    let cookie = cookie_pair(&posted.cookie.unwrap());
+
+    // Two kiosks: the person picks one before any code is minted.
+    let choice = s.get("/portal/kiosk.html", Some(&cookie));
+    assert_eq!(choice.status, 200);
+    assert!(
+        choice.text().contains("Which kiosk are you at?"),
+        "{}",
+        choice.body
+    );
+    assert!(
+        choice
+            .body
+            .contains("href=\"/portal/kiosk.html?kiosk=lobby\"")
+    );
+    assert!(
+        choice
+            .body
+            .contains("href=\"/portal/kiosk.html?kiosk=floor-2\"")
+    );
+    assert!(!choice.body.contains("data-token"));
+    // A kiosk the portal does not serve is not a choice.
+    let other = s.get("/portal/kiosk.html?kiosk=elsewhere", Some(&cookie));
+    assert!(!other.body.contains("data-token"));
+
+    let page = s.get("/portal/kiosk.html?kiosk=floor-2", Some(&cookie));
+    assert!(
+        page.text().contains("Scan this at kiosk floor-2"),
+        "{}",
+        page.text()
+    );
+    let token = token_on_page(&page);
+    assert_eq!(kiosk_verify_for("floor-2", &token), Ok(()));
+    assert_eq!(
+        kiosk_verify_for("lobby", &token).unwrap_err(),
+        "wrong_audience"
+    );
+    // A kiosk without an audience of its own refuses a code bound to one.
+    assert_eq!(
+        kiosk_verify(KIOSK_KEY, &token).unwrap_err(),
+        "wrong_audience"
+    );
+}
+
+#[test]
+fn one_kiosk_needs_no_choice_and_a_kiosk_needs_the_kiosk_key() {
+    let kf = key_file(KEY);
+    let kk = key_file(KIOSK_KEY);
+    let s = Server::start(&[
+        "--key-file",
+        &kf,
+        "--kiosk-key-file",
+        &kk,
+        "--kiosk",
+        "lobby",
+    ]);
+    let posted = s.post_form("/portal/kiosk.html", &[("email", "jo@acme.com")]);
+    let cookie = cookie_pair(&posted.cookie.unwrap());
+    let token = token_on_page(&s.get("/portal/kiosk.html", Some(&cookie)));
+    assert_eq!(kiosk_verify_for("lobby", &token), Ok(()));
+
+    let out = bin()
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--key-file",
+            &kf,
+            "--kiosk",
+            "lobby",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kiosk needs --kiosk-key-file"));
+}

@@ -45,6 +45,7 @@ struct FileConfig {
     replay_capacity: Option<u32>,
     kiosk_key_file: Option<PathBuf>,
     kiosk_key_env: Option<String>,
+    kiosks: Option<Vec<String>>,
     session_idle: Option<u64>,
     session_lifetime: Option<u64>,
     session_limit: Option<u32>,
@@ -192,6 +193,8 @@ pub struct Config {
     pub key: Key,
     /// The key kiosks verify portal tokens with; `None` turns the phone page off.
     pub kiosk_key: Option<Key>,
+    /// The kiosks the phone page mints for (their audiences, checked by the core).
+    pub kiosks: Vec<String>,
     /// Where "log in" sends visitors; `None`: the sample portal's login page.
     pub remote_login_url: Option<RemoteUrl>,
     /// Where visitors land after logout; `None`: the sample portal's logout page.
@@ -310,11 +313,28 @@ impl Config {
                 .or(file.rate_burst)
                 .unwrap_or(DEFAULT_RATE_BURST),
         )?;
+        let kiosks = if args.kiosks.is_empty() {
+            file.kiosks.unwrap_or_default()
+        } else {
+            args.kiosks
+        };
+        for id in &kiosks {
+            // The core decides what an audience may be, as the kiosk's build does.
+            hfjwt::Policy::new()
+                .audience(id)
+                .map_err(|e| Failure::usage(format!("--kiosk {id:?}: {e}")))?;
+        }
+        if !kiosks.is_empty() && kiosk_key.is_none() {
+            return Err(Failure::usage(
+                "--kiosk needs --kiosk-key-file or --kiosk-key-env (the key the kiosks verify with)",
+            ));
+        }
         Ok(Config {
             port: args.port.or(file.port).unwrap_or(DEFAULT_PORT),
             site,
             key,
             kiosk_key,
+            kiosks,
             remote_login_url,
             remote_logout_url,
             allowed_domains,

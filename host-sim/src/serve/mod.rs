@@ -60,7 +60,7 @@ use portal::Portal;
 Settings come from flags, then from the TOML file given by --config (flags win). \
 The file may set: port, account or domain, key_file (relative to the file) or key_env, \
 remote_login_url, remote_logout_url, allowed_domains = [..], max_age, leeway, \
-replay_capacity, kiosk_key_file (relative to the file) or kiosk_key_env, session_idle, \
+replay_capacity, kiosk_key_file (relative to the file) or kiosk_key_env, kiosks = [..], session_idle, \
 session_lifetime, session_limit, rate_limit, rate_burst.
 
 Sessions (the support center's and the portal's phone users) end after --session-idle \
@@ -120,6 +120,11 @@ pub struct Args {
     /// Environment variable holding the kiosk key.
     #[arg(long, value_name = "VAR")]
     pub kiosk_key_env: Option<String>,
+    /// A kiosk the phone page mints codes for (its `audience`, usually its device id);
+    /// repeatable: with several, the phone's user picks one. Codes carry `aud = ID`, so a code
+    /// shown for one kiosk is refused at another. Without any, codes carry no `aud`.
+    #[arg(long = "kiosk", value_name = "ID")]
+    pub kiosks: Vec<String>,
     /// A session unused for this many seconds is over [default: 1800].
     #[arg(long, value_name = "SECONDS")]
     pub session_idle: Option<u64>,

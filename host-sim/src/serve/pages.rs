@@ -616,6 +616,44 @@ pub fn kiosk_not_set_up_page(site: &str) -> Response {
     )
 }
 
+/// The phone page when the portal serves several kiosks: which one is the person standing at?
+/// Each choice is a link to `/portal/kiosk.html?kiosk=ID`; the code is minted for that kiosk
+/// only (`aud`), so it is refused at every other one.
+pub fn kiosk_choice_page(
+    site: &str,
+    person: &Person,
+    kiosks: &[String],
+    csrf_token: &str,
+) -> Response {
+    let mut links = String::new();
+    for id in kiosks {
+        let query: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        links.push_str(&format!(
+            "<a class=\"hf-button\" href=\"/portal/kiosk.html?kiosk={query}\">{}</a>\n",
+            escape_html(id)
+        ));
+    }
+    let card = format!(
+        "<h1>Which kiosk are you at?</h1>\n\
+         <p class=\"hf-muted\">The kiosk shows its name on its screen. Your code works only \
+         there.</p>\n<div class=\"hf-actions\">{links}</div>\n{}\n\
+         <form class=\"hf-inline\" method=\"post\" action=\"/portal/kiosk.html\">{}\
+         <div class=\"hf-actions\"><button class=\"hf-button hf-secondary\" type=\"submit\" \
+         name=\"sign_out\" value=\"1\">Not you? Sign out</button></div></form>",
+        person.card_html("Signing in as"),
+        csrf_field(csrf_token),
+    );
+    let frame = portal_frame(site, PortalPage::Kiosk, "");
+    let mut response = html_response(
+        StatusCode::OK,
+        frame.render("Choose your kiosk", &cards(&[&card])),
+    );
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The phone page proper: `token` (a fresh portal token minted with the kiosk key) as a QR
 /// code and as text, with a countdown. The script fetches this page again
 /// [`KIOSK_RENEW_BEFORE`] seconds before the token runs out and swaps in the new code; without
@@ -623,15 +661,23 @@ pub fn kiosk_not_set_up_page(site: &str) -> Response {
 pub fn kiosk_code_page(
     site: &str,
     person: &Person,
+    kiosk: Option<&str>,
     token: &str,
     qr_svg: &str,
     csrf_token: &str,
 ) -> Response {
     let qr = qr_svg;
+    let heading = match kiosk {
+        Some(id) => format!(
+            "<h1>Scan this at kiosk <span data-kiosk>{}</span></h1>",
+            escape_html(id)
+        ),
+        None => "<h1>Scan this at the kiosk</h1>".to_owned(),
+    };
     let card = format!(
         "<div id=\"kiosk-code\" data-valid-for=\"{KIOSK_TOKEN_SECONDS}\" \
          data-renew-before=\"{KIOSK_RENEW_BEFORE}\">\n\
-         <h1>Scan this at the kiosk</h1>\n\
+         {heading}\n\
          <div class=\"hf-qr\">{qr}</div>\n\
          <p class=\"hf-countdown\">Valid for \
          <span data-seconds-left>{KIOSK_TOKEN_SECONDS}</span> more seconds</p>\n\
@@ -681,7 +727,7 @@ const RENEW_SCRIPT: &str = r#"
   function renew() {
     if (renewing || Date.now() < retryAt) { return; }
     renewing = true;
-    fetch(location.pathname, { credentials: "same-origin", cache: "no-store" })
+    fetch(location.pathname + location.search, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.text(); })
       .then(function (html) {
         var next = new DOMParser().parseFromString(html, "text/html").getElementById("kiosk-code");

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -25,7 +25,7 @@ use super::sessions::SessionStore;
 use super::{cookie_value, lock, log, server_error};
 use crate::clock::unix_now;
 use crate::failure::Failure;
-use crate::mint::mint_token;
+use crate::mint::{mint_grant, mint_token};
 use crate::url::MAX_URL_LEN;
 
 /// Name of the sample portal's cookie for the phone user of the kiosk page. It is the
@@ -45,6 +45,8 @@ pub struct Portal {
     happyfox_key: Key,
     /// The key kiosks verify portal tokens with; without it the phone page is off.
     kiosk_key: Option<Key>,
+    /// The kiosks codes are minted for (`aud`); empty: codes carry no audience.
+    kiosks: Vec<String>,
     /// The phone page's users, by [`PORTAL_COOKIE`].
     phone_users: Mutex<SessionStore<Person>>,
     /// `Max-Age` of the portal cookie: the session lifetime.
@@ -89,6 +91,7 @@ impl Portal {
             origin: origin.to_owned(),
             happyfox_key: config.key.clone(),
             kiosk_key: config.kiosk_key.clone(),
+            kiosks: config.kiosks.clone(),
             phone_users: Mutex::new(SessionStore::new(config.sessions)),
             cookie_max_age: config.sessions.lifetime.as_secs(),
             csrf: CsrfKey::random(config.sessions.lifetime.as_secs()),
@@ -212,6 +215,7 @@ pub async fn signed_out(State(p): State<Arc<Portal>>) -> Response {
 pub async fn kiosk_page(
     State(p): State<Arc<Portal>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Query(which): Query<KioskChoice>,
     headers: HeaderMap,
 ) -> Response {
     let Some(key) = &p.kiosk_key else {
@@ -224,25 +228,41 @@ pub async fn kiosk_page(
     let Some(person) = p.phone_user(&headers) else {
         return pages::kiosk_form_page(&p.site, StatusCode::OK, None, &KioskForm::default(), &csrf);
     };
+    // Which kiosk the code is for: the only one, or the one the phone's user picked.
+    let kiosk = match (p.kiosks.as_slice(), which.kiosk.as_deref()) {
+        ([], _) => None,
+        ([only], None) => Some(only.as_str()),
+        (all, Some(id)) if all.iter().any(|k| k == id) => Some(id),
+        (all, _) => return pages::kiosk_choice_page(&p.site, &person, all, &csrf),
+    };
     if let Err(page) = p.take_rate(client) {
         return *page;
     }
-    kiosk_code(&p, key, &person, &csrf)
+    kiosk_code(&p, key, &person, kiosk, &csrf)
+}
+
+/// `?kiosk=ID` on the phone page: the kiosk the code is for.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+pub struct KioskChoice {
+    /// One of the configured kiosks.
+    pub kiosk: Option<String>,
 }
 
 /// Mints a portal token (iat = now, a fresh jti) for `person` with the kiosk key and shows it.
-fn kiosk_code(p: &Portal, key: &Key, person: &Person, csrf: &str) -> Response {
+fn kiosk_code(p: &Portal, key: &Key, person: &Person, kiosk: Option<&str>, csrf: &str) -> Response {
     let now = match unix_now() {
         Ok(t) => t,
         Err(e) => return server_error(&p.site, &e.to_string()),
     };
     let jti = uuid::Uuid::new_v4().to_string();
-    let token = match mint_token(
+    let token = match mint_grant(
         key,
         &person.email,
         person.name.as_deref(),
         Some(now),
         Some(&jti),
+        kiosk,
     ) {
         Ok(t) => t,
         Err(e) => return server_error(&p.site, &e.to_string()),
@@ -252,10 +272,11 @@ fn kiosk_code(p: &Portal, key: &Key, person: &Person, csrf: &str) -> Response {
         Err(e) => return server_error(&p.site, &format!("cannot draw the QR code: {e}")),
     };
     log(format_args!(
-        "decision=portal_kiosk_minted jti={jti} email={}",
-        person.email.escape_debug()
+        "decision=portal_kiosk_minted jti={jti} email={} kiosk={}",
+        person.email.escape_debug(),
+        kiosk.unwrap_or("-")
     ));
-    let mut response = pages::kiosk_code_page(&p.site, person, &token, &qr, csrf);
+    let mut response = pages::kiosk_code_page(&p.site, person, kiosk, &token, &qr, csrf);
     // The page holds a live token: never keep it in a cache.
     response
         .headers_mut()

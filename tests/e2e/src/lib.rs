@@ -360,6 +360,8 @@ impl Rig {
                 .arg(&happyfox_key)
                 .arg("--kiosk-key-file")
                 .arg(&portal_key)
+                // The phone page mints codes for this kiosk only (`aud`).
+                .args(["--kiosk", DEVICE_ID])
                 .stderr(Stdio::null()),
         )?;
         let origin = serve.wait_line("`listening on`", Duration::from_secs(30), |l| {
@@ -372,7 +374,7 @@ impl Rig {
             format!(
                 "device_id = {DEVICE_ID:?}\norigin = {origin:?}\nportal_key = {PORTAL_KEY:?}\n\
                  happyfox_key = {HAPPYFOX_KEY:?}\nidle_seconds = {IDLE_SECONDS}\nled_seconds = 1\n\
-                 leeway_seconds = {LEEWAY_SECONDS}\n"
+                 leeway_seconds = {LEEWAY_SECONDS}\naudience = {DEVICE_ID:?}\n"
             ),
         )
         .map_err(|e| e.to_string())?;
@@ -607,10 +609,24 @@ impl Rig {
         Ok(text)
     }
 
-    /// A portal code minted here (not by the phone), issued at `iat`.
+    /// A portal code minted here (not by the phone) for this kiosk, issued at `iat`.
     pub fn code(&self, email: &str, name: &str, iat: u64, jti: &str) -> Result<String> {
+        self.code_for(DEVICE_ID, email, name, iat, jti)
+    }
+
+    /// A portal code minted for the kiosk `audience`, issued at `iat`.
+    pub fn code_for(
+        &self,
+        audience: &str,
+        email: &str,
+        name: &str,
+        iat: u64,
+        jti: &str,
+    ) -> Result<String> {
         let key = hfjwt::Key::new(PORTAL_KEY.as_bytes()).map_err(|e| e.to_string())?;
-        let grant = hfjwt::Grant::new(email, iat, jti).with_name(name);
+        let grant = hfjwt::Grant::new(email, iat, jti)
+            .with_name(name)
+            .with_audience(audience);
         let mut buf = vec![0u8; hfjwt::token_len(&grant)];
         hfjwt::mint(&key, &grant, &mut buf)
             .map(str::to_string)

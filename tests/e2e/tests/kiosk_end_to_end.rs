@@ -43,7 +43,9 @@ fn a_person_signs_in_at_the_kiosk_and_every_refusal_is_shown() -> Result<(), Str
     rig.agent_event("select", STEP)?;
     hfjwt_e2e::wait_for("the idle page to show tickets chosen", STEP, || {
         let js = "document.querySelector('[data-button=tickets]')?.getAttribute('aria-pressed')";
-        rig.kiosk_call(|t| t.evaluate(js)).ok().filter(|v| v == "true")
+        rig.kiosk_call(|t| t.evaluate(js))
+            .ok()
+            .filter(|v| v == "true")
     })?;
     rig.shot_kiosk("03-kiosk-tickets-selected")?;
     rig.reader()?.scan(&code)?;
@@ -76,6 +78,14 @@ fn a_person_signs_in_at_the_kiosk_and_every_refusal_is_shown() -> Result<(), Str
     assert!(denied.contains("expired"), "{denied}");
     rig.wait_kiosk_text("too old", STEP)?;
     rig.shot_kiosk("06-kiosk-expired")?;
+
+    // 4b. A code the portal minted for another kiosk: this kiosk refuses it.
+    let elsewhere = rig.code_for("kiosk-upstairs", "jo@acme.com", "Jo", unix_now(), "e2e-aud")?;
+    rig.reader()?.scan(&elsewhere)?;
+    let denied = rig.agent_event("deny", STEP)?;
+    assert!(denied.contains("wrong_audience"), "{denied}");
+    rig.wait_kiosk_text("another kiosk", STEP)?;
+    rig.shot_kiosk("06b-kiosk-code-for-another-kiosk")?;
 
     // 5. Idle: the reader logs the session out; the agent opens the logout URL and forgets
     // the support center's cookies, so /tickets is no longer signed in in that tab.
