@@ -349,8 +349,13 @@ mod tests {
         assert_eq!(steps[4].line, b"TIME 1130");
         assert_eq!(steps[5].line, b"HALT");
         let tok = std::str::from_utf8(&steps[2].line).unwrap();
+        // Minted for the kiosk's own audience, as its portal would.
+        let mut policy = hfjwt::Policy::new();
+        if let Some(a) = hfjwt_firmware::config::SETTINGS.audience {
+            policy = policy.audience(a).unwrap();
+        }
         let mut v: hfjwt::Verifier =
-            hfjwt::Verifier::new(hfjwt_firmware::config::portal_key().unwrap());
+            hfjwt::Verifier::new(hfjwt_firmware::config::portal_key().unwrap()).with_policy(policy);
         let mut scratch = [0u8; 512];
         let c = v.verify(tok, 1_000, &mut scratch).unwrap();
         assert_eq!((c.iat, c.jti), (995, "x"));

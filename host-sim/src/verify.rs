@@ -154,17 +154,6 @@ pub struct Args {
     pub tokens: Vec<OsString>,
 }
 
-/// Builds the verifier shared by a whole run, with an in-memory replay cache.
-pub fn build_verifier(
-    key: hfjwt::Key,
-    policy: Policy,
-    allow_domains: Vec<String>,
-    replay_capacity: usize,
-) -> SimVerifier {
-    let store = SimReplayStore::Memory(HeapReplayCache::new(replay_capacity));
-    build_verifier_with_store(key, policy, allow_domains, store)
-}
-
 /// Builds the verifier shared by a whole run on `store` (see [`SimReplayStore::open`]).
 pub fn build_verifier_with_store(
     key: hfjwt::Key,

@@ -1672,3 +1672,50 @@ fn one_kiosk_needs_no_choice_and_a_kiosk_needs_the_kiosk_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kiosk needs --kiosk-key-file"));
 }
+
+// ---------------------------------------------------------------- shared replay store
+
+#[path = "../../replay-redis/tests/common/redis_server.rs"]
+mod redis_server;
+
+#[test]
+fn two_stand_ins_on_one_redis_sign_a_link_in_once() {
+    let redis = redis_server::RedisServer::start();
+    let url = redis.url();
+    let kf = key_file(KEY);
+    let a = Server::start(&["--key-file", &kf, "--replay-store", &url]);
+    let b = Server::start(&["--key-file", &kf, "--replay-store", &url]);
+    let token = mint(KEY, "jo@acme.com", Some("Jo"), unix_now(), "shared-1");
+    // The same sign-in link, posted to each worker: one sign-in, the other refused.
+    let first = a.get(&jwt_path(&token, None), None);
+    assert_eq!(first.status, 302, "{first:#?}");
+    let second = b.get(&jwt_path(&token, None), None);
+    assert_eq!(
+        (second.status, second.error_kind.as_deref()),
+        (403, Some("replayed"))
+    );
+    assert!(second.text().contains("already used"), "{}", second.text());
+    // And back on the first one too: the memory is Redis's.
+    let third = a.get(&jwt_path(&token, None), None);
+    assert_eq!(third.error_kind.as_deref(), Some("replayed"));
+}
+
+#[test]
+fn a_stand_in_whose_redis_is_gone_refuses_rather_than_accepts() {
+    let kf = key_file(KEY);
+    // Nothing listens on this port: every sign-in is refused, none accepted unrecorded.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let s = Server::start(&["--key-file", &kf, "--replay-store", &url]);
+    let token = mint(KEY, "jo@acme.com", None, unix_now(), "down-1");
+    let r = s.get(&jwt_path(&token, None), None);
+    assert_eq!(
+        (r.status, r.error_kind.as_deref()),
+        (403, Some("replay_store_unavailable")),
+        "{r:#?}"
+    );
+}

@@ -16,7 +16,7 @@ use super::pages::{self, Person, Refusal, Section};
 use super::sessions::SessionStore;
 use super::{cookie_value, lock, log, server_error};
 use crate::clock::unix_now;
-use crate::verify::{SimVerifier, build_verifier};
+use crate::verify::{SimReplayStore, SimVerifier, build_verifier_with_store};
 
 /// Name of the support center's session cookie.
 pub const SESSION_COOKIE: &str = "hfjwt_session";
@@ -43,7 +43,7 @@ struct Judge {
 
 impl Center {
     /// The support center for `config`, served at `origin` and named `site` on its pages.
-    pub fn new(config: &Config, origin: &str, site: &str) -> Self {
+    pub fn new(config: &Config, store: SimReplayStore, origin: &str, site: &str) -> Self {
         Center {
             site: site.to_owned(),
             remote_login_url: config.remote_login_url.as_ref().map_or_else(
@@ -57,11 +57,11 @@ impl Center {
             max_age: config.policy.get_max_age(),
             cookie_max_age: config.sessions.lifetime.as_secs(),
             judge: Mutex::new(Judge {
-                verifier: build_verifier(
+                verifier: build_verifier_with_store(
                     config.key.clone(),
                     config.policy,
                     config.allowed_domains.clone(),
-                    config.replay_capacity.get(),
+                    store,
                 ),
                 scratch: vec![0u8; hfjwt::scratch_len(config.policy.get_max_token_len())],
             }),
@@ -111,24 +111,15 @@ pub async fn jwt(
         Err(e) => return server_error(&c.site, &e.to_string()),
     };
     let token = token.unwrap_or_default();
-    let verdict = {
-        let mut judge = lock(&c.judge);
-        let Judge { verifier, scratch } = &mut *judge;
-        match verifier.verify_detailed(&token, now, scratch) {
-            Ok(claims) => Ok((
-                Person {
-                    name: claims.name.map(str::to_owned),
-                    email: claims.email.unwrap_or_default().to_owned(),
-                },
-                claims.jti.to_owned(),
-            )),
-            // Claims come back only when the signature verified, so they are safe to log.
-            Err(r) => Err((
-                r.error,
-                r.claims
-                    .map(|c| (c.jti.to_owned(), c.email.unwrap_or("-").to_owned())),
-            )),
-        }
+    // A shared replay store is a network round trip (up to its timeout): judge off the
+    // async runtime's thread.
+    let judged = {
+        let c = Arc::clone(&c);
+        let token = token.clone();
+        tokio::task::spawn_blocking(move || judge(&c, &token, now)).await
+    };
+    let Ok(verdict) = judged else {
+        return server_error(&c.site, "the verifier stopped");
     };
     let (person, jti) = match verdict {
         Ok(v) => v,
@@ -168,6 +159,31 @@ pub async fn jwt(
         headers.insert(SET_COOKIE, cookie);
     }
     (StatusCode::FOUND, headers).into_response()
+}
+
+/// The core's verdict on `token` at `now`: who signed in and the jti, or the error with the
+/// jti and email when the signature verified (safe to log then).
+type Verdict = Result<(Person, String), (hfjwt::Error, Option<(String, String)>)>;
+
+/// Verifies `token` with the run's one verifier (and its replay store).
+fn judge(c: &Center, token: &str, now: u64) -> Verdict {
+    let mut judge = lock(&c.judge);
+    let Judge { verifier, scratch } = &mut *judge;
+    match verifier.verify_detailed(token, now, scratch) {
+        Ok(claims) => Ok((
+            Person {
+                name: claims.name.map(str::to_owned),
+                email: claims.email.unwrap_or_default().to_owned(),
+            },
+            claims.jti.to_owned(),
+        )),
+        // Claims come back only when the signature verified, so they are safe to log.
+        Err(r) => Err((
+            r.error,
+            r.claims
+                .map(|c| (c.jti.to_owned(), c.email.unwrap_or("-").to_owned())),
+        )),
+    }
 }
 
 /// Logs a refused sign-in (with the token's `jti` and email when its signature verified) and

@@ -43,6 +43,9 @@ struct FileConfig {
     max_age: Option<u64>,
     leeway: Option<u64>,
     replay_capacity: Option<u32>,
+    replay_store: Option<String>,
+    replay_prefix: Option<String>,
+    replay_timeout_ms: Option<u64>,
     kiosk_key_file: Option<PathBuf>,
     kiosk_key_env: Option<String>,
     kiosks: Option<Vec<String>>,
@@ -205,6 +208,12 @@ pub struct Config {
     pub policy: Policy,
     /// Live tokens the replay cache remembers at once.
     pub replay_capacity: NonZeroUsize,
+    /// A shared replay store's URL (Redis); `None`: in memory.
+    pub replay_store: Option<String>,
+    /// Key prefix in the shared store.
+    pub replay_prefix: String,
+    /// How long to wait for the shared store.
+    pub replay_timeout: std::time::Duration,
     /// Lifetimes and bound of the session stores.
     pub sessions: SessionLimits,
     /// The sample portal's per-client rate limit.
@@ -294,6 +303,20 @@ impl Config {
             .ok()
             .and_then(NonZeroUsize::new)
             .ok_or_else(|| Failure::usage("replay_capacity must be at least 1"))?;
+        let replay_store = args.replay_store.or(file.replay_store);
+        let replay_prefix = args
+            .replay_prefix
+            .or(file.replay_prefix)
+            .unwrap_or_else(|| "hfjwt:".to_owned());
+        let replay_timeout_ms = args
+            .replay_timeout_ms
+            .or(file.replay_timeout_ms)
+            .unwrap_or(200);
+        if !(1..=60_000).contains(&replay_timeout_ms) {
+            return Err(Failure::usage(
+                "replay_timeout_ms must be 1 to 60000 milliseconds",
+            ));
+        }
         let sessions = SessionLimits::new(
             args.session_idle
                 .or(file.session_idle)
@@ -340,6 +363,9 @@ impl Config {
             allowed_domains,
             policy,
             replay_capacity,
+            replay_store,
+            replay_prefix,
+            replay_timeout: std::time::Duration::from_millis(replay_timeout_ms),
             sessions,
             rate_limit,
         })

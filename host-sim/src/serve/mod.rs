@@ -49,6 +49,7 @@ use axum::routing::get;
 
 use crate::failure::{Failure, Outcome};
 use crate::key::KeySource;
+use crate::verify::SimReplayStore;
 
 use center::Center;
 use config::Config;
@@ -60,7 +61,7 @@ use portal::Portal;
 Settings come from flags, then from the TOML file given by --config (flags win). \
 The file may set: port, account or domain, key_file (relative to the file) or key_env, \
 remote_login_url, remote_logout_url, allowed_domains = [..], max_age, leeway, \
-replay_capacity, kiosk_key_file (relative to the file) or kiosk_key_env, kiosks = [..], session_idle, \
+replay_capacity, replay_store, replay_prefix, replay_timeout_ms, kiosk_key_file (relative to the file) or kiosk_key_env, kiosks = [..], session_idle, \
 session_lifetime, session_limit, rate_limit, rate_burst.
 
 Sessions (the support center's and the portal's phone users) end after --session-idle \
@@ -110,9 +111,20 @@ pub struct Args {
     /// Seconds of clock skew tolerated [default: 0].
     #[arg(long, value_name = "SECONDS")]
     pub leeway: Option<u64>,
-    /// Live tokens remembered at once [default: 1024].
+    /// Live tokens remembered at once [default: 1024] (the in-memory store).
     #[arg(long, value_name = "N")]
     pub replay_capacity: Option<u32>,
+    /// Remember used tokens in Redis or Valkey (`redis://`, `rediss://`, `unix://`), shared by
+    /// every `serve` and `verify` on it: run several and each token still signs in once.
+    /// Unreachable: tokens are refused (replay_store_unavailable), never accepted unrecorded.
+    #[arg(long, value_name = "URL")]
+    pub replay_store: Option<String>,
+    /// Key prefix in the shared store [default: hfjwt:].
+    #[arg(long, value_name = "PREFIX")]
+    pub replay_prefix: Option<String>,
+    /// Milliseconds to wait for the shared store [default: 200].
+    #[arg(long, value_name = "MS")]
+    pub replay_timeout_ms: Option<u64>,
     /// File holding the key kiosks verify portal tokens with (the kiosk's `portal_key`, not
     /// the HappyFox key); turns on the phone page /portal/kiosk.html.
     #[arg(long, value_name = "FILE", conflicts_with = "kiosk_key_env")]
@@ -186,7 +198,13 @@ async fn serve(config: Config) -> Result<Outcome, Failure> {
         .site
         .as_ref()
         .map_or_else(|| "HappyFox stand-in".to_owned(), config::SiteName::host);
-    let center = Arc::new(Center::new(&config, &origin, &site));
+    let store = SimReplayStore::open(
+        config.replay_store.as_deref(),
+        &config.replay_prefix,
+        config.replay_timeout,
+        config.replay_capacity.get(),
+    )?;
+    let center = Arc::new(Center::new(&config, store, &origin, &site));
     let portal = Arc::new(Portal::new(&config, &origin, &site));
 
     let mut stdout = std::io::stdout().lock();
