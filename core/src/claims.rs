@@ -14,9 +14,9 @@ pub struct Claims<'a> {
     pub iat: u64,
     /// The token's unique id.
     pub jti: &'a str,
-    /// Expiry, unix seconds, if present (a fractional value is rounded up).
+    /// Expiry, unix seconds, if present (a fractional value is rounded down: toward refusal).
     pub exp: Option<u64>,
-    /// Not-before, unix seconds, if present (a fractional value is rounded up).
+    /// Not-before, unix seconds, if present (a fractional value is rounded up: toward refusal).
     pub nbf: Option<u64>,
     /// The audience the token is meant for, if it names one (`aud`: a string, or an array
     /// of strings; `""` and `[]` count as absent, as in PyJWT).

@@ -535,10 +535,23 @@ pub(crate) fn unescape_in_place(buf: &mut [u8], s: JsonStr) -> Option<(usize, us
     Some((s.start, w))
 }
 
-/// A JSON NumericDate read from a number literal: non-negative, no exponent. A fraction is
-/// allowed only when `fraction_ok`, and then rounds up (the conservative side for `exp` and
-/// `nbf`). `None` for anything else, including overflow.
-pub(crate) fn numeric_date(lit: &[u8], fraction_ok: bool) -> Option<u64> {
+/// What [`numeric_date`] does with a fraction: refuse it (`iat`), or round it toward refusal
+/// (down for `exp`, which then ends sooner; up for `nbf`, which then starts later).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fraction {
+    Refuse,
+    Floor,
+    Ceil,
+}
+
+/// A JSON NumericDate read from a number literal: non-negative, no exponent, a fraction
+/// handled as `fraction` says. `None` for anything else, including overflow.
+///
+/// Why `exp` rounds down: `now` is whole seconds, the floor of the real time. A token with
+/// `exp = 100.5` is dead from 100.5 on (PyJWT refuses when `exp <= now`), so during second 100
+/// it may already be dead; `exp = 100` refuses all of second 100, rounding up would accept
+/// it until 101.
+pub(crate) fn numeric_date(lit: &[u8], fraction: Fraction) -> Option<u64> {
     let (int, frac) = match lit.iter().position(|&c| c == b'.') {
         Some(dot) => (lit.get(..dot)?, lit.get(dot + 1..)?),
         None => (lit, &[][..]),
@@ -547,13 +560,13 @@ pub(crate) fn numeric_date(lit: &[u8], fraction_ok: bool) -> Option<u64> {
     {
         return None; // a sign or an exponent
     }
-    if !frac.is_empty() && !fraction_ok {
+    if !frac.is_empty() && fraction == Fraction::Refuse {
         return None;
     }
     let whole = int.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })?;
-    if frac.iter().any(|&d| d != b'0') {
+    if fraction == Fraction::Ceil && frac.iter().any(|&d| d != b'0') {
         whole.checked_add(1)
     } else {
         Some(whole)
@@ -684,15 +697,20 @@ mod tests {
 
     #[test]
     fn numeric_dates() {
+        use Fraction::{Ceil, Floor, Refuse};
         let d = |s: &str, f| numeric_date(s.as_bytes(), f);
-        assert_eq!(d("0", false), Some(0));
-        assert_eq!(d("1700000000", false), Some(1_700_000_000));
-        assert_eq!(d("18446744073709551615", false), Some(u64::MAX));
-        assert_eq!(d("18446744073709551616", false), None);
-        assert_eq!(d("-1", false), None);
-        assert_eq!(d("1e3", false), None);
-        assert_eq!(d("1.5", false), None);
-        assert_eq!(d("1.5", true), Some(2));
-        assert_eq!(d("1.000", true), Some(1));
+        assert_eq!(d("0", Refuse), Some(0));
+        assert_eq!(d("1700000000", Refuse), Some(1_700_000_000));
+        assert_eq!(d("18446744073709551615", Refuse), Some(u64::MAX));
+        assert_eq!(d("18446744073709551616", Refuse), None);
+        assert_eq!(d("-1", Refuse), None);
+        assert_eq!(d("1e3", Refuse), None);
+        assert_eq!(d("1.5", Refuse), None);
+        assert_eq!(d("1.5", Ceil), Some(2));
+        assert_eq!(d("1.5", Floor), Some(1));
+        assert_eq!(d("1.999", Floor), Some(1));
+        assert_eq!(d("1.000", Ceil), Some(1));
+        assert_eq!(d("18446744073709551615.5", Floor), Some(u64::MAX));
+        assert_eq!(d("18446744073709551615.5", Ceil), None);
     }
 }

@@ -15,7 +15,7 @@
 
 use crate::claims::{Audience, Claims, is_valid_email};
 use crate::error::{Error, ErrorKind};
-use crate::json::{self, JsonStr, Reader, Value};
+use crate::json::{self, Fraction, JsonStr, Reader, Value};
 
 /// A claim's value as found: a string's span (already unescaped), a number literal's span,
 /// an array's span (only the general reader finds arrays), or some other JSON value.
@@ -248,10 +248,10 @@ fn finish<'s>(
     text: impl Fn(usize, usize) -> Option<&'s str>,
     email_required: bool,
 ) -> Result<Claims<'s>, Error> {
-    let date = |v: Option<Raw>, fraction_ok: bool, invalid: Error| match v {
+    let date = |v: Option<Raw>, fraction: Fraction, invalid: Error| match v {
         None => Ok(None),
         Some(Raw::Num(s, e)) => text(s, e)
-            .and_then(|lit| json::numeric_date(lit.as_bytes(), fraction_ok))
+            .and_then(|lit| json::numeric_date(lit.as_bytes(), fraction))
             .map(Some)
             .ok_or(invalid),
         Some(_) => Err(invalid),
@@ -261,11 +261,11 @@ fn finish<'s>(
         Some(Raw::Str(s, e)) => text(s, e).ok_or(CLAIMS_JSON),
         Some(_) => Err(invalid),
     };
-    let iat = date(found.iat, false, IAT_INVALID)?
+    let iat = date(found.iat, Fraction::Refuse, IAT_INVALID)?
         .ok_or(err(ErrorKind::MissingClaim, "iat is missing"))?;
     let exp = date(
         found.exp,
-        true,
+        Fraction::Floor,
         err(
             ErrorKind::InvalidClaim,
             "exp is not a non-negative NumericDate",
@@ -273,7 +273,7 @@ fn finish<'s>(
     )?;
     let nbf = date(
         found.nbf,
-        true,
+        Fraction::Ceil,
         err(
             ErrorKind::InvalidClaim,
             "nbf is not a non-negative NumericDate",
