@@ -335,5 +335,6 @@ fn _hfjwt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sign_in_url, m)?)?;
     m.add_function(wrap_pyfunction!(logout_url, m)?)?;
     m.add_function(wrap_pyfunction!(decode_claims, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::py_key_text, m)?)?;
     Ok(())
 }
