@@ -72,7 +72,10 @@ fn mint<'py>(
 /// "kb", a path starting with one "/", or None to leave it out. Raises MalformedToken for an
 /// invalid account, domain, origin or return_to.
 #[pyfunction]
-#[pyo3(signature = (token, *, account=None, domain=None, origin=None, return_to=Some("home".to_owned())))]
+// text_signature: PyO3 shows a default that is not a literal as `...` (Ellipsis) in
+// inspect.signature and help(); spell out "home".
+#[pyo3(signature = (token, *, account=None, domain=None, origin=None, return_to=Some("home".to_owned())),
+       text_signature = "(token, *, account=None, domain=None, origin=None, return_to='home')")]
 fn login_url<'py>(
     py: Python<'py>,
     token: &Bound<'py, PyAny>,
@@ -98,7 +101,9 @@ fn login_url<'py>(
 /// `mint` and `login_url` in one call: the URL to redirect a signed-in portal user to.
 #[pyfunction]
 #[pyo3(signature = (key, *, email, name=None, account=None, domain=None, origin=None,
-                    return_to=Some("home".to_owned()), iat=None, jti=None))]
+                    return_to=Some("home".to_owned()), iat=None, jti=None),
+       text_signature = "(key, *, email, name=None, account=None, domain=None, origin=None, \
+                         return_to='home', iat=None, jti=None)")]
 #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
 fn sign_in_url<'py>(
     py: Python<'py>,
