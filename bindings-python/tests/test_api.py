@@ -163,8 +163,9 @@ def test_cli_mint_url_verify() -> None:
     assert ok.returncode == 0 and '"name": "José"' in ok.stdout
     bad = run_cli("verify", token, "--allow-domain", "other.com")
     assert bad.returncode == 1 and bad.stderr.startswith("error: domain_not_allowed:")
-    url = run_cli("url", "--email", "jo@acme.com", "--account", "acme", "--return-to", "kb")
+    url = run_cli("url", "--mint", "--email", "jo@acme.com", "--account", "acme", "--return-to", "kb")
     assert url.stdout.startswith("https://acme.happyfox.com/jwt/?token=ey")
+    assert url.stdout.endswith("&return_to=%2Fkb\n")
     assert run_cli("mint", "--email", "a@b.co", env_key=None).returncode == 2
     kinds = run_cli("kinds", env_key=None)
     assert kinds.returncode == 0 and "replay_cache_full\tReplayCacheFull" in kinds.stdout
@@ -178,7 +179,90 @@ def test_cli_key_file(tmp_path: "os.PathLike[str]") -> None:
     assert minted.returncode == 0
     assert hfjwt.decode(minted.stdout.strip(), KEY)["email"] == "jo@acme.com"
     weak = run_cli("mint", "--email", "jo@acme.com", env_key="short")
-    assert weak.returncode == 1 and weak.stderr.startswith("error: weak_key:")
+    # The key is configuration: exit 2, as hfjwt-sim.
+    assert weak.returncode == 2 and weak.stderr.startswith("error: weak_key:")
+
+
+TOKEN = craft(grant())
+NOT_A_JWS = "not a compact JWS: expected three base64url segments separated by dots"
+
+
+def test_cli_url_takes_a_token_as_hfjwt_sim_does() -> None:
+    # Same defaults as `hfjwt-sim url`: return_to home, the token as given.
+    out = run_cli("url", "--account", "acme", TOKEN, env_key=None)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"https://acme.happyfox.com/jwt/?token={TOKEN}&return_to=%2Fhome\n"
+    local = run_cli("url", "--origin", "http://127.0.0.1:8080", "--return-to", "tickets", TOKEN)
+    assert local.stdout == f"http://127.0.0.1:8080/jwt/?token={TOKEN}&return_to=%2Ftickets\n"
+
+
+@pytest.mark.parametrize("ending", ["", "\n", "\r\n"])
+def test_cli_url_reads_the_token_from_stdin_for_dash(ending: str) -> None:
+    out = run_cli("url", "--domain", "support.acme.com", "-", stdin=TOKEN + ending)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"https://support.acme.com/jwt/?token={TOKEN}&return_to=%2Fhome\n"
+    minted = run_cli("mint", "--email", "jo@acme.com").stdout
+    piped = run_cli("url", "--account", "acme", "-", stdin=minted)
+    assert piped.returncode == 0 and minted.strip() in piped.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["t", "a.b", "a.b.c.d", "a..c", "a.b.c=", "a+b.c.d", " a.b.c", KEY,
+     "https://acme.happyfox.com/jwt/?token=a.b.c"],
+)
+def test_cli_url_refuses_text_that_is_not_a_compact_jws(text: str) -> None:
+    out = run_cli("url", "--account", "acme", text)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == f"python -m hfjwt: error: TOKEN is {NOT_A_JWS} (header.payload.signature)\n"
+    piped = run_cli("url", "--account", "acme", "-", stdin=text + "\n")
+    assert piped.returncode == 2
+    assert piped.stderr.startswith(f"python -m hfjwt: error: the text on standard input is {NOT_A_JWS}")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "give a TOKEN"),
+        (["--email", "a@b.co", "a.b.c"], "--email only with --mint"),
+        (["--mint"], "--mint needs --email"),
+        (["--mint", "--email", "a@b.co", "a.b.c"], "a TOKEN or --mint, not both"),
+    ],
+)
+def test_cli_url_token_or_mint(args: list[str], message: str) -> None:
+    out = run_cli("url", "--account", "acme", *args)
+    assert out.returncode == 2 and message in out.stderr
+
+
+def test_origin_alone_targets_a_local_stand_in() -> None:
+    origin = "http://127.0.0.1:8080"
+    url = hfjwt.sign_in_url(KEY, email="jo@acme.com", origin=origin)
+    assert url.startswith(origin + "/jwt/?token=ey") and url.endswith("&return_to=%2Fhome")
+    assert hfjwt.login_url("a.b.c", origin=origin) == origin + "/jwt/?token=a.b.c&return_to=%2Fhome"
+    assert hfjwt.logout_url(origin=origin) == origin + "/logout"
+
+
+def test_signatures_show_the_return_to_default() -> None:
+    import inspect
+
+    for f in (hfjwt.login_url, hfjwt.sign_in_url):
+        param = inspect.signature(f).parameters["return_to"]
+        assert param.default == "home", f
+        assert param.kind is inspect.Parameter.KEYWORD_ONLY
+    assert "return_to='home'" in (hfjwt.login_url.__text_signature__ or "")
+
+
+def test_namespace_has_no_future_import_leak() -> None:
+    assert "annotations" not in dir(hfjwt)
+    assert [name for name in dir(hfjwt) if not name.startswith("_") and name not in hfjwt.__all__] == []
+
+
+def test_claims_marks_iat_and_jti_as_always_present() -> None:
+    assert hfjwt.Claims.__required_keys__ == frozenset({"iat", "jti"})
+    assert hfjwt.Claims.__optional_keys__ == frozenset({"name", "email", "exp", "nbf", "aud"})
+    # email is absent when not required, so it cannot be typed as always present.
+    claims = hfjwt.Verifier(KEY, require_email=False).verify(craft({"iat": NOW, "jti": "j"}), now=NOW)
+    assert claims == {"iat": NOW, "jti": "j"}
 
 
 def test_typing_usage_runs() -> None:
