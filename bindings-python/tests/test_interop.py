@@ -90,3 +90,40 @@ def test_pyjwt_lenient_encodings_are_refused(now: int) -> None:
 
 def test_b64_helper_matches_pyjwt() -> None:
     assert b64(b"\xff\xfe") == jwt.utils.base64url_encode(b"\xff\xfe").decode()
+
+
+def test_encode_takes_a_uuid_jti_as_pyjwt_users_send_it(now: int) -> None:
+    import uuid
+
+    jti = uuid.uuid4()
+    ours = hfjwt.encode({"email": "a@b.co", "iat": now, "jti": jti}, KEY)
+    assert jwt.decode(ours, KEY, algorithms=["HS256"])["jti"] == str(jti)
+    assert hfjwt.decode(ours, KEY)["jti"] == str(jti)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"exp": 1}, {"nbf": 1}, {"role": "admin", "department": "it"}, {"exp": 1, "sub": "x"}],
+)
+def test_encode_refuses_claims_it_cannot_sign_and_names_them(extra: dict[str, object], now: int) -> None:
+    # Never dropped: a token without the exp its sender set would be a check nobody makes.
+    with pytest.raises(ValueError) as raised:
+        hfjwt.encode({"email": "a@b.co", "iat": now, "jti": "x"} | extra, KEY)
+    assert str(sorted(extra)) in str(raised.value)
+    assert "never drops a claim" in str(raised.value)
+
+
+def test_pyjwt_tokens_with_exp_nbf_and_extra_claims_verify(now: int) -> None:
+    import datetime
+    import uuid
+
+    at = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc)
+    jti = str(uuid.uuid4())
+    payload = {"email": "a@b.co", "iat": at, "jti": jti, "nbf": at,
+               "exp": at + datetime.timedelta(seconds=60), "role": "admin"}
+    theirs = jwt.encode(payload, KEY, algorithm="HS256")
+    # Extra claims are signed, verified, and not returned; exp and nbf are checked and returned.
+    assert hfjwt.decode(theirs, KEY) == {"email": "a@b.co", "iat": now, "jti": jti,
+                                         "nbf": now, "exp": now + 60}
+    with pytest.raises(hfjwt.ExpiredToken):
+        hfjwt.Verifier(KEY).verify(theirs, now=now + 60)

@@ -16,7 +16,16 @@ Verify tokens (signature in constant time, 120 s window, each ``jti`` once)::
     except hfjwt.TokenError as e:
         print(e.kind)                            # "expired", "replayed", "bad_signature", ...
 
-``KEY`` is the 32-character key from HappyFox's JWT app, as ``str`` or ``bytes``.
+``KEY`` is the 32-character key from HappyFox's JWT app, as ``str`` or ``bytes``. A ``str``
+is key text and follows ``hfjwt-sim``'s key-file rule: one final ``\\n`` or ``\\r\\n`` is
+stripped (so ``open("key.txt").read()`` works), and other leading or trailing whitespace,
+control characters or a byte order mark raise ``ValueError``, since such a key signs tokens
+HappyFox rejects. ``bytes`` are raw key material and are used as given.
+
+A local HappyFox stand-in (``hfjwt-sim serve``) is one argument away: every URL function
+takes ``origin=`` instead of ``account=``/``domain=``::
+
+    hfjwt.sign_in_url(KEY, email="jo@acme.com", origin="http://127.0.0.1:8080")
 
 Every refusal is a ``TokenError`` (a ``ValueError``) subclass whose ``kind`` is the core's
 stable snake_case name; ``ERRORS`` maps each kind to its class. ``encode``/``decode`` mirror
@@ -38,11 +47,13 @@ A token bound to an audience (``mint(..., aud="kiosk-a")``) is accepted only by 
 made with ``audience="kiosk-a"``; a verifier without an audience refuses tokens that carry
 ``aud`` (``WrongAudience``, as PyJWT does) unless made with ``ignore_audience=True``.
 
-``python -m hfjwt --help`` shows a small command line (mint, url, verify); it reads the key
-from ``$HFJWT_KEY`` or ``--key-file``, never from the command line.
+``python -m hfjwt --help`` shows a small command line (mint, url, verify) with
+``hfjwt-sim``'s conventions; it reads the key from ``--key-file PATH`` (``-``: stdin) or
+``--key-env VAR`` (default ``$HFJWT_KEY``), never from the command line.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: it would leave a module attribute named
+# `annotations` in dir(hfjwt). The only annotation below is valid at run time on 3.9+.
 
 from hfjwt._hfjwt import (
     MIN_KEY_LEN,

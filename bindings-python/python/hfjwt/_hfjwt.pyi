@@ -5,7 +5,9 @@ from typing import Final, Iterable, Optional, Union
 from hfjwt._types import Claims as Claims
 
 Key = Union[str, bytes, bytearray]
-"""A key: its text (UTF-8 bytes are used) or raw bytes; at least 32 bytes."""
+"""A key: its text (UTF-8 bytes are used; one final newline stripped, other surrounding
+whitespace, control characters or a BOM refused with ``ValueError``) or raw bytes (used as
+given); at least 32 bytes."""
 Token = Union[str, bytes]
 Seconds = Union[int, float]
 """Unix seconds; floats are floored."""
@@ -85,7 +87,8 @@ def login_url(
     origin: Optional[str] = None,
     return_to: Optional[str] = "home",
 ) -> str:
-    """The support center URL that signs the token's user in (one of account/domain/origin)."""
+    """The support center URL that signs the token's user in (one of account/domain/origin;
+    ``origin="http://127.0.0.1:8080"`` alone targets a local ``hfjwt-sim serve``)."""
 
 def sign_in_url(
     key: Key,
@@ -121,6 +124,10 @@ def decode_claims(
     verify_aud: bool = True,
 ) -> Claims:
     """Every check of ``Verifier.verify`` except replay; records nothing."""
+
+def key_text(source: bytes, origin: str) -> bytes:
+    """The key in a key file's or variable's bytes (the ``str`` key rule); ``ValueError``
+    naming ``origin`` otherwise. Used by ``python -m hfjwt``."""
 
 class Verifier:
     """Verifies tokens and accepts each ``jti`` once; safe to share between threads."""

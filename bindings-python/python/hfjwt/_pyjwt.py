@@ -8,11 +8,16 @@ Differences from PyJWT, on purpose:
 
 - Only HS256. ``algorithm`` must be ``"HS256"`` and ``algorithms`` must include it, else
   ``UnsupportedAlgorithm``. Keys must be at least 32 bytes (``WeakKey``); PyJWT only warns.
-- ``encode`` mints exactly HappyFox's claims: ``email`` (required), ``name``, ``iat``, ``jti``,
-  and ``aud`` (one audience, a ``str``). Missing ``iat`` is set to now and missing ``jti`` to
-  a random UUID (HappyFox needs both); any other claim is a ``ValueError``. ``headers`` may only repeat ``alg: HS256`` and
-  ``typ: JWT``. The JSON keeps non-ASCII as UTF-8 (PyJWT writes ``\\u`` escapes); both decode
-  to the same claims.
+- ``encode`` mints exactly HappyFox's claims: ``email`` (required), ``name``, ``iat`` (int,
+  float or ``datetime``, as in PyJWT), ``jti`` (a ``str`` or a ``uuid.UUID``, written as its
+  usual 36-character text) and ``aud`` (one audience, a ``str``). Missing ``iat`` is set to
+  now and missing ``jti`` to a random UUID (HappyFox needs both). Any other claim, ``exp``
+  and ``nbf`` included, is refused with a ``ValueError`` that lists their names, never
+  dropped: the core mints only these claims, HappyFox reads only ``name``, ``email``,
+  ``iat`` and ``jti`` (and limits a token to 120 s after ``iat`` by itself), and a claim
+  silently left out would be a check the sender believes in and nobody makes. ``headers``
+  may only repeat ``alg: HS256`` and ``typ: JWT``. The JSON keeps non-ASCII as UTF-8 (PyJWT
+  writes ``\\u`` escapes); both decode to the same claims.
 - ``decode`` enforces HappyFox's window: the token must carry ``iat`` and ``jti`` and be at
   most ``max_age`` (default 120) seconds old, plus ``leeway``; ``exp`` and ``nbf`` are checked
   when present. It returns only the claims hfjwt knows (``name``, ``email``, ``iat``, ``jti``,
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import uuid
 from typing import Any, Collection, Iterable, Mapping, Optional, Union
 
 from hfjwt import _hfjwt
@@ -83,7 +89,9 @@ def encode(
     extra = set(payload) - _MINTED_CLAIMS
     if extra:
         raise ValueError(
-            f"hfjwt mints only name, email, iat, jti and aud; cannot encode {sorted(extra)}"
+            f"hfjwt.encode signs only name, email, iat, jti and aud, and never drops a claim: "
+            f"remove {sorted(extra)} (HappyFox reads only name, email, iat and jti, and "
+            "refuses a token 120 s after its iat by itself)"
         )
     if "email" not in payload:
         raise _hfjwt.MissingClaim("missing claim: email is required by HappyFox")
@@ -95,7 +103,7 @@ def encode(
         email=payload["email"],
         name=payload.get("name"),
         iat=_seconds(payload.get("iat")),
-        jti=payload.get("jti"),
+        jti=_jti(payload.get("jti")),
         aud=aud,
     )
 
@@ -169,6 +177,13 @@ def _seconds(value: Any) -> Any:
     """PyJWT accepts datetimes for NumericDate claims; the core takes unix seconds."""
     if isinstance(value, datetime.datetime):
         return calendar.timegm(value.utctimetuple())
+    return value
+
+
+def _jti(value: Any) -> Any:
+    """A ``uuid.UUID`` jti (``jti=uuid.uuid4()``) as its usual text, as HappyFox expects."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 
