@@ -240,12 +240,10 @@ pub fn audience_policy(
         )),
         (None, true) => Ok(policy.ignore_audience()),
         (None, false) => Ok(policy),
-        (Some(a), false) => policy.audience(&text(a, "audience")?).map_err(|_| {
-            PyValueError::new_err(format!(
-                "audience must be 1 to {} bytes of UTF-8",
-                hfjwt::MAX_AUDIENCE_LEN
-            ))
-        }),
+        // `ConfigError` (a ValueError): "audience must be 1 to 128 bytes long".
+        (Some(a), false) => policy
+            .audience(&text(a, "audience")?)
+            .map_err(|e| errors::to_py(a.py(), e)),
     }
 }
 
@@ -256,24 +254,29 @@ pub fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The support center named by exactly one of `account=`, `domain=`, `origin=`.
+/// The support center named by exactly one of `account=`, `domain=`, `origin=`, checked by
+/// the core (`ConfigError` when it is not a valid account, domain or origin).
 pub fn site<'a>(
+    py: Python<'_>,
     account: Option<&'a str>,
     domain: Option<&'a str>,
     origin: Option<&'a str>,
 ) -> PyResult<Site<'a>> {
-    match (account, domain, origin) {
-        (Some(a), None, None) => Ok(Site::Account(a)),
-        (None, Some(d), None) => Ok(Site::Domain(d)),
-        (None, None, Some(o)) => Ok(Site::Origin(o)),
-        _ => Err(PyTypeError::new_err(
-            "give exactly one of account=, domain= or origin=",
-        )),
-    }
+    let site = match (account, domain, origin) {
+        (Some(a), None, None) => Site::account(a),
+        (None, Some(d), None) => Site::domain(d),
+        (None, None, Some(o)) => Site::origin(o),
+        _ => {
+            return Err(PyTypeError::new_err(
+                "give exactly one of account=, domain= or origin=",
+            ));
+        }
+    };
+    site.map_err(|e| errors::to_py(py, e))
 }
 
 /// `return_to`: `None` (no parameter), `"home"`, `"tickets"`, `"kb"` or a path; the core
-/// checks the path.
+/// checks the path (`ConfigError` otherwise).
 pub fn return_to<'a>(py: Python<'_>, value: Option<&'a str>) -> PyResult<Option<ReturnTo<'a>>> {
     value
         .map(|v| ReturnTo::parse(v).map_err(|e| errors::to_py(py, e)))

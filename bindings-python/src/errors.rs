@@ -1,4 +1,7 @@
-//! The Python exceptions: `TokenError(ValueError)` and one subclass per core [`ErrorKind`].
+//! The Python exceptions: `TokenError(ValueError)` and one subclass per core [`ErrorKind`]
+//! that a token, key or output can cause, and `ConfigError(ValueError)` for
+//! [`ErrorKind::InvalidConfig`] (an account, domain, origin, `return_to`, remote URL or
+//! audience: configuration, not a token, so not a `TokenError`).
 //!
 //! The kind strings come from [`ErrorKind::as_str`]; this file only pairs each kind with a
 //! Python class, so the CLI, the firmware and Python all print the same names.
@@ -17,6 +20,15 @@ create_exception!(
      (e.g. \"expired\"); every error hfjwt raises is one of the subclasses, one per kind."
 );
 
+create_exception!(
+    hfjwt,
+    ConfigError,
+    PyValueError,
+    "A configuration value refused by hfjwt: an account, domain or origin, a return_to, a \
+     remote login/logout URL or an audience. Not a TokenError: no token was judged. `kind` is \
+     \"invalid_config\"."
+);
+
 /// Declares one exception class per kind, and the two tables that use them.
 macro_rules! kinds {
     ($($variant:ident => $class:ident, $doc:literal;)*) => {
@@ -28,6 +40,9 @@ macro_rules! kinds {
             let base = py.get_type::<TokenError>();
             base.setattr("kind", "")?;
             m.add("TokenError", base)?;
+            let config = py.get_type::<ConfigError>();
+            config.setattr("kind", ErrorKind::InvalidConfig.as_str())?;
+            m.add("ConfigError", config)?;
             $(
                 let class: Bound<'_, PyType> = py.get_type::<$class>();
                 class.setattr("kind", ErrorKind::$variant.as_str())?;
@@ -40,6 +55,7 @@ macro_rules! kinds {
         pub fn to_py(py: Python<'_>, err: Error) -> PyErr {
             let message = err.to_string();
             match err.kind() {
+                ErrorKind::InvalidConfig => ConfigError::new_err(message),
                 $(ErrorKind::$variant => $class::new_err(message),)*
                 // ErrorKind is non_exhaustive: a kind added to the core later still surfaces
                 // with its name, on the base class, until it gets a class of its own here.
@@ -59,7 +75,7 @@ kinds! {
     TooLarge => TokenTooLarge,
         "The token (or one of its segments) is longer than the verifier's limit.";
     Malformed => MalformedToken,
-        "Not a compact JWS (segments, strict base64url, JSON), or an invalid URL part.";
+        "Not a compact JWS (segments, strict base64url, JSON).";
     UnsupportedAlgorithm => UnsupportedAlgorithm,
         "The header's `alg` is missing or anything but exactly \"HS256\".";
     BadSignature => BadSignature,

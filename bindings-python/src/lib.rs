@@ -69,8 +69,8 @@ fn mint<'py>(
 /// The URL that signs the token's user in: `https://<account>.happyfox.com/jwt/?token=...`
 /// (or on a custom `domain`, or an explicit `origin` such as "http://127.0.0.1:8080" for
 /// tests). Give exactly one of account, domain, origin. `return_to` is "home", "tickets",
-/// "kb", a path starting with one "/", or None to leave it out. Raises MalformedToken for an
-/// invalid account, domain, origin or return_to.
+/// "kb", a path starting with one "/", or None to leave it out. Raises ConfigError (a
+/// ValueError, not a TokenError) for an invalid account, domain, origin or return_to.
 #[pyfunction]
 // text_signature: PyO3 shows a default that is not a literal as `...` (Ellipsis) in
 // inspect.signature and help(); spell out "home".
@@ -117,9 +117,10 @@ fn sign_in_url<'py>(
     iat: Option<&Bound<'py, PyAny>>,
     jti: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyString>> {
-    // Check the site first, so a typo in it does not cost a jti.
+    // Check the site and the path first, so a typo in them does not cost a jti.
     let (account, domain, origin) = (account.as_deref(), domain.as_deref(), origin.as_deref());
-    url(py, "", account, domain, origin, return_to.as_deref())?;
+    convert::site(py, account, domain, origin)?;
+    convert::return_to(py, return_to.as_deref())?;
     let token = mint(py, key, email, name, iat, jti, None)?;
     url(
         py,
@@ -142,7 +143,7 @@ fn logout_url<'py>(
     domain: Option<String>,
     origin: Option<String>,
 ) -> PyResult<Bound<'py, PyString>> {
-    let site = convert::site(account.as_deref(), domain.as_deref(), origin.as_deref())?;
+    let site = convert::site(py, account.as_deref(), domain.as_deref(), origin.as_deref())?;
     let url = guarded(|| hfjwt::logout_url::<URL_CAP>(site))?;
     url.map(|u| PyString::new(py, &u))
         .map_err(|e| errors::to_py(py, e))
@@ -206,7 +207,7 @@ fn decode_claims<'py>(
     let now = convert::unix_seconds(now, "now")?;
     let token = convert::token(token)?;
     let token = token.as_slice();
-    let mut scratch = vec![0u8; scratch_len(token.len().min(policy.get_max_token_len()))];
+    let mut scratch = vec![0u8; scratch_len(token.len().min(policy.max_token_bytes()))];
     let mut last = None;
     for policy in policies {
         // `check` never touches the replay store, so an empty one does.
@@ -226,10 +227,7 @@ fn decode_claims<'py>(
     }
     Err(errors::to_py(
         py,
-        last.unwrap_or(hfjwt::Error::new(
-            ErrorKind::WrongAudience,
-            "no audience matched",
-        )),
+        last.unwrap_or(hfjwt::Error::new(hfjwt::Reason::AudienceMismatch)),
     ))
 }
 
@@ -308,7 +306,7 @@ fn url<'py>(
     origin: Option<&str>,
     return_to: Option<&str>,
 ) -> PyResult<Bound<'py, PyString>> {
-    let site = convert::site(account, domain, origin)?;
+    let site = convert::site(py, account, domain, origin)?;
     let return_to = convert::return_to(py, return_to)?;
     // Most URLs fit the small buffer; the large one is only tried (and copied) when needed.
     let url = match guarded(|| hfjwt::login_url::<SHORT_URL>(site, token, return_to))? {

@@ -150,14 +150,14 @@ impl Verifier {
         let replay_capacity = replay_capacity.map_or(Ok(DEFAULT_REPLAY_CAPACITY), |c| {
             convert::count(c, "replay_capacity")
         })?;
-        let max_token_len = max_token_len.map_or(Ok(defaults.get_max_token_len()), |n| {
+        let max_token_len = max_token_len.map_or(Ok(defaults.max_token_bytes()), |n| {
             convert::count(n, "max_token_len")
         })?;
         let policy = defaults
-            .max_age(max_age.map_or(Ok(defaults.get_max_age()), |a| {
+            .max_age(max_age.map_or(Ok(defaults.max_age_seconds()), |a| {
                 convert::duration(a, "max_age")
             })?)
-            .leeway(leeway.map_or(Ok(defaults.get_leeway()), |l| {
+            .leeway(leeway.map_or(Ok(defaults.leeway_seconds()), |l| {
                 convert::duration(l, "leeway")
             })?)
             .max_token_len(max_token_len)
@@ -314,19 +314,19 @@ impl Verifier {
     /// Seconds after `iat` during which a token passes.
     #[getter]
     fn max_age(&self) -> u64 {
-        self.policy.get_max_age()
+        self.policy.max_age_seconds()
     }
 
     /// Seconds of clock skew tolerated.
     #[getter]
     fn leeway(&self) -> u64 {
-        self.policy.get_leeway()
+        self.policy.leeway_seconds()
     }
 
     /// Longest token accepted, in bytes.
     #[getter]
     fn max_token_len(&self) -> usize {
-        self.policy.get_max_token_len()
+        self.policy.max_token_bytes()
     }
 
     /// The email domains accepted (a tuple), or None for any domain.
@@ -364,7 +364,7 @@ impl Verifier {
     /// The audience tokens must name, or None.
     #[getter]
     fn audience(&self) -> Option<&str> {
-        self.policy.get_audience()
+        self.policy.required_audience()
     }
 
     /// The Redis key prefix with a shared `replay_store`, None with the in-memory cache.
@@ -382,11 +382,11 @@ impl Verifier {
         format!(
             "Verifier(key=<redacted>, max_age={}, leeway={}, allowed_domains={:?}, \
              audience={:?}, {store}, max_token_len={})",
-            self.policy.get_max_age(),
-            self.policy.get_leeway(),
+            self.policy.max_age_seconds(),
+            self.policy.leeway_seconds(),
             self.allowed_domains,
-            self.policy.get_audience(),
-            self.policy.get_max_token_len(),
+            self.policy.required_audience(),
+            self.policy.max_token_bytes(),
         )
     }
 }

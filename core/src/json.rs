@@ -358,7 +358,7 @@ impl<'a> Reader<'a> {
 /// Whether the JSON array of strings `array` (already checked) has an element equal to `lit`
 /// once unescaped; `false` if `array` is not such an array.
 pub(crate) fn string_array_contains(array: &[u8], lit: &[u8]) -> bool {
-    const ANY: Error = Error::new(crate::error::ErrorKind::Malformed, "");
+    const ANY: Error = Error::new(crate::error::Reason::ClaimsJson);
     let mut found = false;
     let ok =
         Reader::new(array, ANY).and_then(|mut r| r.string_array(|r, s| found |= r.str_is(s, lit)));
@@ -576,9 +576,8 @@ pub(crate) fn numeric_date(lit: &[u8], fraction: Fraction) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
 
-    const SYNTAX: Error = Error::new(ErrorKind::Malformed, "test");
+    const SYNTAX: Error = Error::new(crate::error::Reason::ClaimsJson);
 
     fn members(doc: &str) -> Result<(bool, usize), Error> {
         let mut r = Reader::new(doc.as_bytes(), SYNTAX)?;

@@ -5,7 +5,7 @@ use core::fmt;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, Reason, sat};
 
 /// The shortest key hfjwt accepts, in bytes: RFC 7518 §3.2 requires a key at least as long as
 /// the HS256 output. HappyFox keys are 32 alphanumeric characters.
@@ -35,18 +35,21 @@ pub struct Key {
 impl Key {
     /// Keys HMAC-SHA256 with `bytes` (for HappyFox: the bytes of the 32-character key).
     ///
-    /// Fails with [`ErrorKind::WeakKey`] when `bytes` is shorter than [`MIN_KEY_LEN`].
+    /// Fails with [`ErrorKind::WeakKey`](crate::ErrorKind::WeakKey) when `bytes` is shorter than [`MIN_KEY_LEN`].
     pub fn new(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() < MIN_KEY_LEN {
-            return Err(Error::new(
-                ErrorKind::WeakKey,
-                "key is shorter than 32 bytes (RFC 7518 section 3.2)",
-            ));
+            return Err(Error::new(Reason::KeyTooShort {
+                len: sat(bytes.len()),
+            }));
         }
         // HMAC accepts keys of any length; the only failure mode is unreachable for Hmac.
         Hmac::<Sha256>::new_from_slice(bytes)
             .map(|mac| Key { mac })
-            .map_err(|_| Error::new(ErrorKind::WeakKey, "key rejected by HMAC-SHA256"))
+            .map_err(|_| {
+                Error::new(Reason::KeyTooShort {
+                    len: sat(bytes.len()),
+                })
+            })
     }
 
     /// HMAC-SHA256 of `message` under this key.
@@ -80,6 +83,7 @@ impl defmt::Format for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[test]
     fn rfc4231_case_2_style_long_key() {

@@ -19,7 +19,7 @@
 //! let grant = Grant::new("jo@acme.com", 1_700_000_000, "5c8e0a4e-0b7f").with_name("Jo");
 //! let mut buf = [0u8; 512];
 //! let token = mint(&key, &grant, &mut buf)?;
-//! let url = login_url::<640>(Site::Account("acme"), token, Some(ReturnTo::Tickets))?;
+//! let url = login_url::<640>(Site::account("acme")?, token, Some(ReturnTo::TICKETS))?;
 //! assert!(url.starts_with("https://acme.happyfox.com/jwt/?token=eyJ"));
 //! # Ok::<(), hfjwt::Error>(())
 //! ```
@@ -90,12 +90,12 @@ mod verify;
 pub use claims::{
     AnyDomain, Audience, Claims, DomainAllowList, domain_matches, email_domain, is_valid_email,
 };
-pub use error::{Error, ErrorKind};
+pub use error::{Claim, Error, ErrorKind, Reason};
 pub use key::{Key, MIN_KEY_LEN};
 pub use mint::{Grant, HEADER_B64, mint, token_len};
 #[cfg(feature = "std")]
 pub use replay::HeapReplayCache;
-pub use replay::{ReplayCache, ReplayEntry, ReplayStore};
+pub use replay::{ReplayCache, ReplayStore};
 pub use url::{ReturnTo, Site, check_remote_url, login_url, logout_url};
 pub use verify::{MAX_AUDIENCE_LEN, MAX_HEADER_LEN, Policy, Rejection, Verifier, scratch_len};
 

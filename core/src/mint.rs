@@ -1,7 +1,7 @@
 //! Minting HappyFox tokens into a caller-supplied buffer.
 
 use crate::claims::is_valid_email;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Claim, Error, Reason};
 use crate::json::find_special;
 use crate::key::Key;
 
@@ -28,6 +28,7 @@ pub struct Grant<'a> {
 
 impl<'a> Grant<'a> {
     /// A grant without a name.
+    #[must_use]
     pub const fn new(email: &'a str, iat: u64, jti: &'a str) -> Self {
         Grant {
             name: None,
@@ -39,6 +40,7 @@ impl<'a> Grant<'a> {
     }
 
     /// The same grant with a display name.
+    #[must_use]
     pub const fn with_name(mut self, name: &'a str) -> Self {
         self.name = Some(name);
         self
@@ -46,6 +48,7 @@ impl<'a> Grant<'a> {
 
     /// The same grant bound to one audience: the token carries `"aud": audience`, and only a
     /// verifier whose [`Policy::audience`](crate::Policy::audience) is `audience` accepts it.
+    #[must_use]
     pub const fn with_audience(mut self, audience: &'a str) -> Self {
         self.aud = Some(audience);
         self
@@ -64,8 +67,8 @@ pub fn token_len(grant: &Grant<'_>) -> usize {
 /// `name` (when given), `email`, `iat`, `jti`, `aud` (when given), as compact JSON with non-ASCII characters kept
 /// as UTF-8 and `"`, `\` and control characters escaped.
 ///
-/// Errors: [`ErrorKind::InvalidClaim`] when the email is not an address, the `jti` is
-/// empty (HappyFox would refuse them) or the audience is empty (it would count as absent); [`ErrorKind::BufferTooSmall`] when `out` is shorter
+/// Errors: [`ErrorKind::InvalidClaim`](crate::ErrorKind::InvalidClaim) when the email is not an address, the `jti` is
+/// empty (HappyFox would refuse them) or the audience is empty (it would count as absent); [`ErrorKind::BufferTooSmall`](crate::ErrorKind::BufferTooSmall) when `out` is shorter
 /// than [`token_len`].
 ///
 /// ```
@@ -78,10 +81,7 @@ pub fn token_len(grant: &Grant<'_>) -> usize {
 /// ```
 pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o str, Error> {
     check_grant(grant)?;
-    let small = Error::new(
-        ErrorKind::BufferTooSmall,
-        "output buffer is too small for the token",
-    );
+    let small = Error::new(Reason::TokenBufferTooSmall);
     // An array assignment, not `copy_from_slice`: its length check survived optimisation.
     let (header, rest) = out
         .split_first_chunk_mut::<{ HEADER_DOT.len() }>()
@@ -113,16 +113,13 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
 /// an empty `aud`, which verifiers treat as no audience.
 fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
     if !is_valid_email(grant.email) {
-        return Err(Error::new(
-            ErrorKind::InvalidClaim,
-            "email is not a valid address",
-        ));
+        return Err(Error::new(Reason::ClaimInvalid(Claim::Email)));
     }
     if grant.jti.is_empty() {
-        return Err(Error::new(ErrorKind::InvalidClaim, "jti is empty"));
+        return Err(Error::new(Reason::ClaimInvalid(Claim::Jti)));
     }
     if grant.aud.is_some_and(str::is_empty) {
-        return Err(Error::new(ErrorKind::InvalidClaim, "aud is empty"));
+        return Err(Error::new(Reason::ClaimInvalid(Claim::Aud)));
     }
     Ok(())
 }
@@ -359,6 +356,7 @@ fn u64_decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
     use base64ct::{Base64UrlUnpadded, Encoding};
 
     #[test]
@@ -438,17 +436,19 @@ mod tests {
     #[test]
     fn grants_happyfox_would_refuse_are_refused_before_a_short_buffer() {
         let key = Key::new(&[7u8; 32]).unwrap();
-        for (grant, detail) in [
+        for (grant, claim) in [
+            (Grant::new("not-an-address", 1, "x"), Claim::Email),
+            (Grant::new("jo@acme.com", 1, ""), Claim::Jti),
             (
-                Grant::new("not-an-address", 1, "x"),
-                "email is not a valid address",
+                Grant::new("jo@acme.com", 1, "x").with_audience(""),
+                Claim::Aud,
             ),
-            (Grant::new("jo@acme.com", 1, ""), "jti is empty"),
         ] {
             for len in [0, 10, 60, 512] {
                 let mut buf = [0u8; 512];
                 let e = mint(&key, &grant, &mut buf[..len]).unwrap_err();
-                assert_eq!((e.kind(), e.detail()), (ErrorKind::InvalidClaim, detail));
+                assert_eq!(e.reason(), Reason::ClaimInvalid(claim));
+                assert_eq!(e.kind(), ErrorKind::InvalidClaim);
             }
         }
     }

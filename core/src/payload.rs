@@ -14,7 +14,7 @@
 //! more than the HMAC itself on a HappyFox token (docs/measurements.md).
 
 use crate::claims::{Audience, Claims, is_valid_email};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Claim, Error, Reason};
 use crate::json::{self, Fraction, JsonStr, Reader, Value};
 
 /// A claim's value as found: a string's span (already unescaped), a number literal's span,
@@ -86,11 +86,7 @@ impl Found {
 /// The claim names [`Found`] keeps, for matching escaped spellings.
 const CLAIM_NAMES: [&[u8]; 7] = [b"iat", b"jti", b"email", b"name", b"exp", b"nbf", b"aud"];
 
-pub(crate) const CLAIMS_JSON: Error = err(ErrorKind::Malformed, "claims are not a JSON object");
-
-const fn err(kind: ErrorKind, detail: &'static str) -> Error {
-    Error::new(kind, detail)
-}
+pub(crate) const CLAIMS_JSON: Error = Error::new(Reason::ClaimsJson);
 
 /// The claims of the `len`-byte payload at the front of `scratch` (unescaped in place).
 /// `email_required`: whether a token without `email` is refused.
@@ -215,7 +211,7 @@ fn general(payload: &mut [u8]) -> Result<Found, Error> {
         Ok(())
     })?;
     if duplicate {
-        return Err(err(ErrorKind::InvalidClaim, "a claim name appears twice"));
+        return Err(Error::new(Reason::ClaimDuplicate));
     }
     let mut found = Found::default();
     for (name, value) in CLAIM_NAMES.into_iter().zip(spans) {
@@ -262,30 +258,24 @@ fn finish<'s>(
         Some(_) => Err(invalid),
     };
     let iat = date(found.iat, Fraction::Refuse, IAT_INVALID)?
-        .ok_or(err(ErrorKind::MissingClaim, "iat is missing"))?;
+        .ok_or(Error::new(Reason::ClaimMissing(Claim::Iat)))?;
     let exp = date(
         found.exp,
         Fraction::Floor,
-        err(
-            ErrorKind::InvalidClaim,
-            "exp is not a non-negative NumericDate",
-        ),
+        Error::new(Reason::ClaimInvalid(Claim::Exp)),
     )?;
     let nbf = date(
         found.nbf,
         Fraction::Ceil,
-        err(
-            ErrorKind::InvalidClaim,
-            "nbf is not a non-negative NumericDate",
-        ),
+        Error::new(Reason::ClaimInvalid(Claim::Nbf)),
     )?;
     let jti = string(
         found.jti,
-        err(ErrorKind::MissingClaim, "jti is missing"),
-        err(ErrorKind::InvalidClaim, "jti is not a string"),
+        Error::new(Reason::ClaimMissing(Claim::Jti)),
+        JTI_INVALID,
     )?;
     let email = match found.email {
-        None if email_required => return Err(err(ErrorKind::MissingClaim, "email is missing")),
+        None if email_required => return Err(Error::new(Reason::ClaimMissing(Claim::Email))),
         None => None,
         v => Some(string(v, EMAIL_INVALID, EMAIL_INVALID)?),
     };
@@ -295,7 +285,7 @@ fn finish<'s>(
     };
     let aud = audience(found.aud, &text)?;
     if jti.is_empty() {
-        return Err(err(ErrorKind::InvalidClaim, "jti is empty"));
+        return Err(JTI_INVALID);
     }
     if email.is_some_and(|e| !is_valid_email(e)) {
         return Err(EMAIL_INVALID);
@@ -336,13 +326,11 @@ fn audience<'s>(
     })
 }
 
-const IAT_INVALID: Error = err(ErrorKind::InvalidClaim, "iat is not a non-negative integer");
-const EMAIL_INVALID: Error = err(ErrorKind::InvalidClaim, "email is not a valid address");
-const NAME_INVALID: Error = err(ErrorKind::InvalidClaim, "name is not a string");
-const AUD_INVALID: Error = err(
-    ErrorKind::InvalidClaim,
-    "aud is not a string or an array of strings",
-);
+const IAT_INVALID: Error = Error::new(Reason::ClaimInvalid(Claim::Iat));
+const JTI_INVALID: Error = Error::new(Reason::ClaimInvalid(Claim::Jti));
+const EMAIL_INVALID: Error = Error::new(Reason::ClaimInvalid(Claim::Email));
+const NAME_INVALID: Error = Error::new(Reason::ClaimInvalid(Claim::Name));
+const AUD_INVALID: Error = Error::new(Reason::ClaimInvalid(Claim::Aud));
 
 /// For the `readers` fuzz target (built with `--cfg fuzzing` only): whether [`read`] and the
 /// general reader alone return the same claims or the same error for `payload`, with email

@@ -10,26 +10,23 @@
 
 use siphasher::sip128::SipHasher13;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, Reason};
 
 /// Bytes of the `jti`'s digest kept per entry: 128 bits make an accidental collision (which
 /// could only refuse a genuine token, never admit a replay) negligible.
 const DIGEST_LEN: usize = 16;
 
-const REPLAYED: Error = Error::new(ErrorKind::Replayed, "this jti was already used");
-const BEFORE_HORIZON: Error = Error::new(
-    ErrorKind::Replayed,
-    "token issued before this verifier started remembering",
-);
-const FULL: Error = Error::new(
-    ErrorKind::ReplayCacheFull,
-    "every replay cache entry belongs to a token that is still within its time window",
-);
+const REPLAYED: Error = Error::new(Reason::Replayed);
+const BEFORE_HORIZON: Error = Error::new(Reason::BeforeHorizon);
+const FULL: Error = Error::new(Reason::CacheFull);
+/// The ring's index or slots are not what its invariants say: cannot happen, and is not
+/// `replay_cache_full` (see [`Reason::CacheInconsistent`]).
+const INCONSISTENT: Error = Error::new(Reason::CacheInconsistent);
 
 /// One replay cache entry. 32 bytes: a 16-byte digest of the `jti`, the last second at which
 /// its token could pass the time window, and two slots of the hash index.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ReplayEntry {
+pub(crate) struct ReplayEntry {
     digest: [u8; DIGEST_LEN],
     live_until: u64,
     /// Index slots `i` and `i + N` of the `2N`-slot hash table: ring position + 1, 0 = empty.
@@ -47,11 +44,11 @@ pub trait ReplayStore {
     /// `live_until` is `iat + max_age + leeway` ([`Policy::window`](crate::Policy::window)),
     /// so the token can no longer pass from second `live_until + 1` on.
     ///
-    /// Fails with [`ErrorKind::Replayed`] when the `jti` is remembered as live, or when
+    /// Fails with [`ErrorKind::Replayed`](crate::ErrorKind::Replayed) when the `jti` is remembered as live, or when
     /// `live_until` is at or before the store's memory floor (see [`forget_through`]); with
-    /// [`ErrorKind::ReplayCacheFull`] when there is no room without forgetting a live entry;
+    /// [`ErrorKind::ReplayCacheFull`](crate::ErrorKind::ReplayCacheFull) when there is no room without forgetting a live entry;
     /// a shared store that cannot be reached fails with
-    /// [`ErrorKind::ReplayStoreUnavailable`]. On any error the verifier refuses the token:
+    /// [`ErrorKind::ReplayStoreUnavailable`](crate::ErrorKind::ReplayStoreUnavailable). On any error the verifier refuses the token:
     /// a token is never accepted unrecorded.
     ///
     /// [`forget_through`]: ReplayStore::forget_through
@@ -78,7 +75,7 @@ pub trait ReplayStore {
 ///
 /// `N` is the number of tokens that can be accepted within one time window (by default
 /// 120 s): the 65th sign-in inside two minutes on a `ReplayCache<64>` is refused with
-/// [`ErrorKind::ReplayCacheFull`] rather than forgetting a token that could still be replayed.
+/// [`ErrorKind::ReplayCacheFull`](crate::ErrorKind::ReplayCacheFull) rather than forgetting a token that could still be replayed.
 /// `N` must be below 2³¹.
 #[derive(Clone, Debug)]
 pub struct ReplayCache<const N: usize = 64> {
@@ -215,7 +212,10 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
 
     fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
         let n = self.slots.as_ref().len();
-        if n == 0 || n > MAX_CAPACITY {
+        if n > MAX_CAPACITY {
+            return Err(Error::new(Reason::CacheCapacity));
+        }
+        if n == 0 {
             return Err(FULL);
         }
         if self.floor.is_some_and(|f| live_until <= f) {
@@ -225,7 +225,7 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
         self.purge(now)?;
         let (found, mut free) = self.find(&digest)?;
         if let Some(pos) = found {
-            let old = *self.slots.as_ref().get(pos).ok_or(FULL)?;
+            let old = *self.slots.as_ref().get(pos).ok_or(INCONSISTENT)?;
             if old.live_until >= now {
                 return Err(REPLAYED);
             }
@@ -244,7 +244,7 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
             return Err(FULL);
         }
         let pos = (self.head + self.len) % n;
-        let entry = self.slots.as_mut().get_mut(pos).ok_or(FULL)?;
+        let entry = self.slots.as_mut().get_mut(pos).ok_or(INCONSISTENT)?;
         *entry = ReplayEntry {
             digest,
             live_until,
@@ -259,7 +259,7 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
     fn purge(&mut self, now: u64) -> Result<(), Error> {
         let n = self.slots.as_ref().len();
         while self.len > 0 {
-            let head = *self.slots.as_ref().get(self.head).ok_or(FULL)?;
+            let head = *self.slots.as_ref().get(self.head).ok_or(INCONSISTENT)?;
             if head.live_until >= now {
                 break;
             }
@@ -278,15 +278,15 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
     fn slot(&self, i: usize) -> Result<u32, Error> {
         let n = self.slots.as_ref().len();
         let (entry, half) = if i < n { (i, 0) } else { (i - n, 1) };
-        let e = self.slots.as_ref().get(entry).ok_or(FULL)?;
-        e.index.get(half).copied().ok_or(FULL)
+        let e = self.slots.as_ref().get(entry).ok_or(INCONSISTENT)?;
+        e.index.get(half).copied().ok_or(INCONSISTENT)
     }
 
     fn set_slot(&mut self, i: usize, v: u32) -> Result<(), Error> {
         let n = self.slots.as_ref().len();
         let (entry, half) = if i < n { (i, 0) } else { (i - n, 1) };
-        let e = self.slots.as_mut().get_mut(entry).ok_or(FULL)?;
-        *e.index.get_mut(half).ok_or(FULL)? = v;
+        let e = self.slots.as_mut().get_mut(entry).ok_or(INCONSISTENT)?;
+        *e.index.get_mut(half).ok_or(INCONSISTENT)? = v;
         Ok(())
     }
 
@@ -307,14 +307,14 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
                 0 => return Ok((None, i)),
                 v => {
                     let pos = v as usize - 1;
-                    if self.slots.as_ref().get(pos).ok_or(FULL)?.digest == *digest {
+                    if self.slots.as_ref().get(pos).ok_or(INCONSISTENT)?.digest == *digest {
                         return Ok((Some(pos), i));
                     }
                 }
             }
             i = if i + 1 == m { 0 } else { i + 1 };
         }
-        Err(FULL)
+        Err(INCONSISTENT)
     }
 
     /// Removes the index slot of ring position `pos` and closes the gap (backward shift), so
@@ -335,7 +335,7 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
             i = (i + 1) % m;
             steps += 1;
             if steps >= m {
-                return Err(FULL);
+                return Err(INCONSISTENT);
             }
         }
         let mut hole = i;
@@ -346,7 +346,12 @@ impl<S: AsRef<[ReplayEntry]> + AsMut<[ReplayEntry]>> Ring<S> {
             if v == 0 {
                 break;
             }
-            let d = self.slots.as_ref().get(v as usize - 1).ok_or(FULL)?.digest;
+            let d = self
+                .slots
+                .as_ref()
+                .get(v as usize - 1)
+                .ok_or(INCONSISTENT)?
+                .digest;
             let home = self.home(&d);
             // Move the entry at j into the hole unless its home lies cyclically in (hole, j].
             let stays = if hole <= j {
@@ -380,6 +385,7 @@ fn digest(jti: &str) -> [u8; DIGEST_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[test]
     fn refuses_live_duplicates_and_forgets_dead_ones() {
@@ -452,6 +458,19 @@ mod tests {
             c.record("x", 226, 101).map_err(|e| e.kind()),
             Err(ErrorKind::Replayed)
         );
+    }
+
+    #[test]
+    fn an_inconsistent_ring_is_not_reported_as_full() {
+        // A state the ring's invariants rule out (its head outside the slots): the cache
+        // cannot tell whether a jti was seen, so it refuses, but not as `replay_cache_full`
+        // (waiting for entries to expire would not help).
+        let mut c = ReplayCache::<2>::new();
+        c.record("a", 100, 0).unwrap();
+        c.ring.head = 7;
+        let e = c.record("b", 200, 150).unwrap_err();
+        assert_eq!(e.reason(), Reason::CacheInconsistent);
+        assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable);
     }
 
     #[test]

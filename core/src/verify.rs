@@ -2,7 +2,7 @@
 
 use crate::b64;
 use crate::claims::{AnyDomain, Claims, DomainAllowList, email_domain};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Claim, Error, Reason, sat};
 use crate::json::{Reader, Value};
 use crate::key::{Key, SIG_LEN};
 use crate::mint::HEADER_B64 as STANDARD_HEADER;
@@ -31,7 +31,7 @@ pub const MAX_AUDIENCE_LEN: usize = 128;
 ///
 /// // A kiosk accepts only codes minted for it.
 /// let kiosk = hfjwt::Policy::new().audience("kiosk-lobby-1")?;
-/// assert_eq!(kiosk.get_audience(), Some("kiosk-lobby-1"));
+/// assert_eq!(kiosk.required_audience(), Some("kiosk-lobby-1"));
 /// # Ok::<(), hfjwt::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +97,7 @@ impl defmt::Format for AudienceRule {
 impl Policy {
     /// HappyFox's rules: `max_age` 120 s, `leeway` 0 s, `max_token_len` 4096, email required,
     /// no audience.
+    #[must_use]
     pub const fn new() -> Self {
         Policy {
             max_age: 120,
@@ -108,17 +109,14 @@ impl Policy {
     }
     /// Binds the verifier to `audience`: a token must carry an `aud` claim equal to it, or an
     /// `aud` array containing it (RFC 7519 §4.1.3, compared exactly); otherwise it is refused
-    /// as [`ErrorKind::WrongAudience`], or [`ErrorKind::MissingClaim`] when it has no `aud`.
+    /// as [`ErrorKind::WrongAudience`](crate::ErrorKind::WrongAudience), or [`ErrorKind::MissingClaim`](crate::ErrorKind::MissingClaim) when it has no `aud`.
     ///
-    /// Fails with [`ErrorKind::InvalidClaim`] when `audience` is empty or longer than
+    /// Fails with [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) when `audience` is empty or longer than
     /// [`MAX_AUDIENCE_LEN`] bytes (an empty `aud` counts as absent, so it could never match).
     pub const fn audience(mut self, audience: &str) -> Result<Self, Error> {
         let src = audience.as_bytes();
         if src.is_empty() || src.len() > MAX_AUDIENCE_LEN {
-            return Err(err(
-                ErrorKind::InvalidClaim,
-                "audience must be 1 to 128 bytes long",
-            ));
+            return Err(Error::new(Reason::AudienceLength));
         }
         let mut bytes = [0u8; MAX_AUDIENCE_LEN];
         let mut i = 0;
@@ -135,45 +133,54 @@ impl Policy {
     }
     /// Opts out of audience checks: `aud` is not compared (it must still be a string or an
     /// array of strings). Without this or [`audience`](Self::audience), a token that carries
-    /// `aud` is refused as [`ErrorKind::WrongAudience`]: it was meant for someone else.
+    /// `aud` is refused as [`ErrorKind::WrongAudience`](crate::ErrorKind::WrongAudience): it was meant for someone else.
+    #[must_use]
     pub const fn ignore_audience(mut self) -> Self {
         self.audience = AudienceRule::Ignore;
         self
     }
     /// Seconds after `iat` during which a token passes (default 120).
+    #[must_use]
     pub const fn max_age(mut self, seconds: u64) -> Self {
         self.max_age = seconds;
         self
     }
     /// Seconds of clock skew tolerated on `iat`, `exp` and `nbf` (default 0).
+    #[must_use]
     pub const fn leeway(mut self, seconds: u64) -> Self {
         self.leeway = seconds;
         self
     }
     /// Longest token accepted, in bytes (default 4096); longer ones are `too_large`.
+    #[must_use]
     pub const fn max_token_len(mut self, bytes: usize) -> Self {
         self.max_token_len = bytes;
         self
     }
     /// Whether `email` must be present (default `true`; HappyFox needs it).
+    #[must_use]
     pub const fn require_email(mut self, required: bool) -> Self {
         self.require_email = required;
         self
     }
-    /// The configured `max_age`.
-    pub const fn get_max_age(&self) -> u64 {
+    /// The configured `max_age`, in seconds.
+    pub const fn max_age_seconds(&self) -> u64 {
         self.max_age
     }
-    /// The configured `leeway`.
-    pub const fn get_leeway(&self) -> u64 {
+    /// The configured `leeway`, in seconds.
+    pub const fn leeway_seconds(&self) -> u64 {
         self.leeway
     }
-    /// The configured `max_token_len`.
-    pub const fn get_max_token_len(&self) -> usize {
+    /// The configured `max_token_len`, in bytes.
+    pub const fn max_token_bytes(&self) -> usize {
         self.max_token_len
     }
+    /// Whether `email` must be present (see [`require_email`](Self::require_email)).
+    pub const fn requires_email(&self) -> bool {
+        self.require_email
+    }
     /// The audience set by [`audience`](Self::audience), if any.
-    pub fn get_audience(&self) -> Option<&str> {
+    pub fn required_audience(&self) -> Option<&str> {
         self.audience.required()
     }
     /// Whether [`ignore_audience`](Self::ignore_audience) is in force.
@@ -244,12 +251,14 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
     }
 
     /// Replaces the policy.
+    #[must_use]
     pub fn with_policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
     }
 
     /// Replaces the email-domain allow-list.
+    #[must_use]
     pub fn with_allowed_domains<D2: DomainAllowList>(self, domains: D2) -> Verifier<R, D2> {
         Verifier {
             key: self.key,
@@ -270,7 +279,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
     }
 
     /// Turns on the memory horizon: from now on, tokens issued before `now - leeway` are
-    /// refused as [`ErrorKind::Replayed`] ("issued before this verifier started remembering").
+    /// refused as [`ErrorKind::Replayed`](crate::ErrorKind::Replayed) ("issued before this verifier started remembering").
     ///
     /// A replay cache in RAM forgets everything at reboot, so a token accepted just before a
     /// reboot could otherwise be accepted again. Call this once the clock is trusted (the
@@ -357,10 +366,10 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         scratch: &'s mut [u8],
     ) -> Result<Claims<'s>, Error> {
         if token.len() > self.policy.max_token_len {
-            return Err(err(
-                ErrorKind::TooLarge,
-                "token is longer than the verifier's limit",
-            ));
+            return Err(Error::new(Reason::TokenTooLong {
+                len: sat(token.len()),
+                limit: sat(self.policy.max_token_len),
+            }));
         }
         let parts = Parts::split(token)?;
 
@@ -401,16 +410,10 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
             check_header(header)?;
         }
         if !sig_ok {
-            return Err(err(
-                ErrorKind::Malformed,
-                "signature is not 32 bytes (43 base64url characters)",
-            ));
+            return Err(Error::new(Reason::SignatureLength));
         }
         if !self.key.verify(parts.signing_input, &sig) {
-            return Err(err(
-                ErrorKind::BadSignature,
-                "HMAC-SHA256 signature does not match",
-            ));
+            return Err(Error::new(Reason::SignatureMismatch));
         }
         payload::read(
             scratch,
@@ -426,10 +429,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         if let Some(email) = claims.email
             && !self.domains.allows(email_domain(email))
         {
-            return Err(err(
-                ErrorKind::DomainNotAllowed,
-                "email domain is not on the allow-list",
-            ));
+            return Err(Error::new(Reason::DomainNotAllowed));
         }
         Ok(())
     }
@@ -437,20 +437,14 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
     fn check_audience(&self, c: &Claims<'_>) -> Result<(), Error> {
         match (&self.policy.audience, c.aud) {
             (AudienceRule::Ignore, _) | (AudienceRule::RefuseAny, None) => Ok(()),
-            (AudienceRule::RefuseAny, Some(_)) => Err(err(
-                ErrorKind::WrongAudience,
-                "token has an aud claim but this verifier has no audience",
-            )),
+            (AudienceRule::RefuseAny, Some(_)) => Err(Error::new(Reason::AudienceUnexpected)),
             (rule @ AudienceRule::Require { .. }, aud) => {
                 let Some(aud) = aud else {
-                    return Err(err(ErrorKind::MissingClaim, "aud is missing"));
+                    return Err(Error::new(Reason::ClaimMissing(Claim::Aud)));
                 };
                 match rule.required() {
                     Some(want) if aud.contains(want) => Ok(()),
-                    _ => Err(err(
-                        ErrorKind::WrongAudience,
-                        "aud does not name this verifier's audience",
-                    )),
+                    _ => Err(Error::new(Reason::AudienceMismatch)),
                 }
             }
         }
@@ -459,19 +453,34 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
     fn check_time(&self, c: &Claims<'_>, now: u64) -> Result<(), Error> {
         let leeway = self.policy.leeway;
         if c.iat > now.saturating_add(leeway) {
-            return Err(err(ErrorKind::IssuedInFuture, "iat is later than now"));
+            return Err(Error::new(Reason::IssuedInFuture {
+                ahead: sat(c.iat - now),
+                leeway: sat(leeway),
+            }));
         }
-        if now.saturating_sub(c.iat) > self.policy.window() {
-            return Err(err(
-                ErrorKind::Expired,
-                "iat is more than max_age seconds ago",
-            ));
+        let age = now.saturating_sub(c.iat);
+        if age > self.policy.window() {
+            return Err(Error::new(Reason::TooOld {
+                age: sat(age),
+                max_age: sat(self.policy.max_age),
+                leeway: sat(leeway),
+            }));
         }
-        if c.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
-            return Err(err(ErrorKind::IssuedInFuture, "nbf is later than now"));
+        if let Some(nbf) = c.nbf
+            && nbf > now.saturating_add(leeway)
+        {
+            return Err(Error::new(Reason::NotYetValid {
+                ahead: sat(nbf - now),
+                leeway: sat(leeway),
+            }));
         }
-        if c.exp.is_some_and(|exp| now >= exp.saturating_add(leeway)) {
-            return Err(err(ErrorKind::Expired, "exp has passed"));
+        if let Some(exp) = c.exp
+            && now >= exp.saturating_add(leeway)
+        {
+            return Err(Error::new(Reason::ExpPassed {
+                ago: sat(now - exp),
+                leeway: sat(leeway),
+            }));
         }
         Ok(())
     }
@@ -502,28 +511,12 @@ impl core::fmt::Display for Rejection<'_> {
     }
 }
 
-const fn err(kind: ErrorKind, detail: &'static str) -> Error {
-    Error::new(kind, detail)
-}
-
-const BAD_HEADER_B64: Error = err(
-    ErrorKind::Malformed,
-    "header is not canonical unpadded base64url",
-);
-const BAD_PAYLOAD_B64: Error = err(
-    ErrorKind::Malformed,
-    "payload is not canonical unpadded base64url",
-);
-const BAD_SIG_B64: Error = err(
-    ErrorKind::Malformed,
-    "signature is not canonical unpadded base64url",
-);
-const HEADER_TOO_LARGE: Error = err(ErrorKind::TooLarge, "header is longer than 256 bytes");
-const SCRATCH_TOO_SMALL: Error = err(
-    ErrorKind::BufferTooSmall,
-    "scratch buffer is too small for the claims",
-);
-const HEADER_JSON: Error = err(ErrorKind::Malformed, "header is not a JSON object");
+const BAD_HEADER_B64: Error = Error::new(Reason::HeaderBase64);
+const BAD_PAYLOAD_B64: Error = Error::new(Reason::PayloadBase64);
+const BAD_SIG_B64: Error = Error::new(Reason::SignatureBase64);
+const HEADER_TOO_LARGE: Error = Error::new(Reason::HeaderTooLong);
+const SCRATCH_TOO_SMALL: Error = Error::new(Reason::ScratchTooSmall);
+const HEADER_JSON: Error = Error::new(Reason::HeaderJson);
 
 /// The three segments of a compact JWS.
 struct Parts<'t> {
@@ -572,10 +565,7 @@ impl<'t> Parts<'t> {
 /// Characters of a base64url HS256 signature.
 const SIG_B64_LEN: usize = 43;
 
-const SEGMENTS: Error = err(
-    ErrorKind::Malformed,
-    "token does not have exactly three segments",
-);
+const SEGMENTS: Error = Error::new(Reason::Segments);
 
 /// Strict base64url (see [`b64`]); `small` when `out` cannot hold the decoded bytes.
 fn decode<'o>(b64: &[u8], out: &'o mut [u8], bad: Error, small: Error) -> Result<&'o [u8], Error> {
@@ -603,31 +593,22 @@ fn check_header(header: &[u8]) -> Result<(), Error> {
         Ok(())
     })?;
     if duplicate {
-        return Err(err(
-            ErrorKind::Malformed,
-            "header has a duplicate parameter",
-        ));
+        return Err(Error::new(Reason::HeaderDuplicate));
     }
     if crit {
-        return Err(err(
-            ErrorKind::Malformed,
-            "header has a crit parameter, which hfjwt does not support",
-        ));
+        return Err(Error::new(Reason::HeaderCrit));
     }
     match alg {
         Some(Value::Str(s)) if reader.str_is(s, b"HS256") => {}
         Some(_) => {
-            return Err(err(
-                ErrorKind::UnsupportedAlgorithm,
-                "alg is not exactly \"HS256\"",
-            ));
+            return Err(Error::new(Reason::AlgNotHs256));
         }
-        None => return Err(err(ErrorKind::UnsupportedAlgorithm, "header has no alg")),
+        None => return Err(Error::new(Reason::AlgMissing)),
     }
     match typ {
         None => Ok(()),
         Some(Value::Str(s)) if reader.str_is(s, b"JWT") || reader.str_is(s, b"jwt") => Ok(()),
-        Some(_) => Err(err(ErrorKind::Malformed, "typ is not \"JWT\"")),
+        Some(_) => Err(Error::new(Reason::HeaderTyp)),
     }
 }
 

@@ -192,7 +192,8 @@ fn verification_table_covers_every_kind_and_step() {
     }
     // Every kind a single verification can produce appears in the table; replayed and
     // replay_cache_full need a sequence (tests/replay.rs), weak_key a constructor, and
-    // replay_store_unavailable a shared store that is down (replay-redis/tests).
+    // replay_store_unavailable a shared store that is down (replay-redis/tests), and
+    // invalid_config comes from building a site, a path or a policy, never from a token.
     for kind in ErrorKind::ALL {
         let k = kind.as_str();
         if ![
@@ -200,6 +201,7 @@ fn verification_table_covers_every_kind_and_step() {
             "replay_cache_full",
             "weak_key",
             "replay_store_unavailable",
+            "invalid_config",
         ]
         .contains(&k)
         {

@@ -445,7 +445,7 @@ impl Harness {
     /// cache), `Err(kind)`, `None` = either.
     fn predict(&self, m: &Minted, now: u64) -> Option<Result<(), &'static str>> {
         let leeway = SETTINGS.leeway_seconds;
-        let window = Policy::new().get_max_age().saturating_add(leeway);
+        let window = Policy::new().max_age_seconds().saturating_add(leeway);
         if m.iat > now.saturating_add(leeway) {
             return Some(Err("issued_in_future"));
         }
@@ -487,7 +487,7 @@ impl Harness {
 
     fn check_grant(&mut self, last: &str, now: u64, m: &Minted) {
         let window = Policy::new()
-            .get_max_age()
+            .max_age_seconds()
             .saturating_add(SETTINGS.leeway_seconds);
         assert!(
             self.granted_tokens.insert(m.token.clone()),
@@ -667,9 +667,9 @@ fn trace() -> bool {
 
 fn return_to(b: Button) -> ReturnTo<'static> {
     match b {
-        Button::Home => ReturnTo::Home,
-        Button::Tickets => ReturnTo::Tickets,
-        Button::Kb => ReturnTo::Kb,
+        Button::Home => ReturnTo::HOME,
+        Button::Tickets => ReturnTo::TICKETS,
+        Button::Kb => ReturnTo::KB,
     }
 }
 

@@ -20,16 +20,24 @@ fuzz_target!(|data: &[u8]| {
     let ret_text = fields.next().unwrap_or_default();
     let remote = fields.next().unwrap_or_default();
 
+    // A site that exists is valid: the builders then fail only on buffer size.
     let site = match site_kind % 3 {
-        0 => Site::Account(&site_text),
-        1 => Site::Domain(&site_text),
-        _ => Site::Origin(&site_text),
+        0 => Site::account(&site_text),
+        1 => Site::domain(&site_text),
+        _ => Site::origin(&site_text),
+    };
+    let site = match site {
+        Ok(site) => site,
+        Err(e) => {
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+            Site::account("acme").expect("a valid account")
+        }
     };
     let ret = match ret_kind % 5 {
         0 => None,
-        1 => Some(ReturnTo::Home),
-        2 => Some(ReturnTo::Tickets),
-        3 => Some(ReturnTo::Kb),
+        1 => Some(ReturnTo::HOME),
+        2 => Some(ReturnTo::TICKETS),
+        3 => Some(ReturnTo::KB),
         _ => match ReturnTo::parse(&ret_text) {
             Ok(r) => {
                 let p = r.path();
@@ -37,8 +45,8 @@ fuzz_target!(|data: &[u8]| {
                 Some(r)
             }
             Err(e) => {
-                assert_eq!(e.kind(), ErrorKind::Malformed);
-                Some(ReturnTo::Path(&ret_text))
+                assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+                None
             }
         },
     };
@@ -67,10 +75,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
-            assert!(matches!(
-                e.kind(),
-                ErrorKind::Malformed | ErrorKind::BufferTooSmall
-            ));
+            assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
             assert!(small.is_err());
         }
     }
@@ -80,18 +85,47 @@ fuzz_target!(|data: &[u8]| {
             well_formed(&url);
             assert!(url.ends_with("/logout"));
         }
-        Err(e) => assert_eq!(e.kind(), ErrorKind::Malformed),
+        Err(e) => assert_eq!(e.kind(), ErrorKind::BufferTooSmall),
     }
 
-    if check_remote_url(&remote).is_ok() {
-        assert!(
-            remote.starts_with("https://")
-                || remote.starts_with("http://localhost")
-                || remote.starts_with("http://127.0.0.1")
-        );
-        assert!(remote.bytes().all(|c| c.is_ascii_graphic() || c >= 0x80));
+    match check_remote_url(&remote) {
+        Ok(()) => remote_oracle(&remote),
+        Err(e) => assert_eq!(e.kind(), ErrorKind::InvalidConfig),
     }
 });
+
+/// What an accepted Remote Login/Logout URL must be, judged the way a browser reads it: the
+/// scheme, then an authority up to the first `/`, `?` or `#` (browsers also end it at `\`)
+/// that is `host[:port]` with no user info, so the host the browser goes to is the host
+/// checked; `http` only when that host is localhost or 127.0.0.1.
+fn remote_oracle(remote: &str) {
+    assert!(remote.bytes().all(|c| c.is_ascii_graphic() || c >= 0x80), "{remote:?}");
+    let (https, rest) = match remote.strip_prefix("https://") {
+        Some(r) => (true, r),
+        None => (false, remote.strip_prefix("http://").expect("http(s)")),
+    };
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    assert!(!authority.contains('@'), "user info accepted: {remote:?}");
+    assert!(!rest[end..].starts_with('\\'), "backslash after the host: {remote:?}");
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) => {
+            assert!((1..=5).contains(&port.len()) && port.bytes().all(|c| c.is_ascii_digit()));
+            h
+        }
+        None => authority,
+    };
+    assert!(!host.is_empty() && host.len() <= 253, "{remote:?}");
+    assert!(
+        host.split('.').all(|l| !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')),
+        "{remote:?}"
+    );
+    if !https {
+        assert!(host == "localhost" || host == "127.0.0.1", "{remote:?}");
+    }
+}
 
 /// An absolute http(s) URL of printable ASCII whose host is a DNS name or IPv4 address.
 fn well_formed(url: &str) {

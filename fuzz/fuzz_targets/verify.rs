@@ -124,9 +124,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(c) => {
             // The claims satisfy the policy.
             assert!(!c.jti.is_empty());
-            assert!(c.iat <= cfg.now.saturating_add(policy.get_leeway()));
+            assert!(c.iat <= cfg.now.saturating_add(policy.leeway_seconds()));
             assert!(cfg.now.saturating_sub(c.iat) <= policy.window());
-            assert!(token.len() <= policy.get_max_token_len());
+            assert!(token.len() <= policy.max_token_bytes());
             match audience {
                 Some(a) => assert!(c.aud.is_some_and(|aud| aud.contains(a)), "{:?}", c.aud),
                 None if !policy.ignores_audience() => assert!(c.aud.is_none()),

@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn each_failure_has_its_own_exit_status() {
-        let e = hfjwt::Error::new(hfjwt::ErrorKind::Malformed, "x");
+        let e = hfjwt::Error::new(hfjwt::Reason::Segments);
         assert_eq!(Failure::Rejected(e).exit_status(), 1);
         assert_eq!(Failure::Config(e).exit_status(), 2);
         assert_eq!(Failure::usage("u").exit_status(), 2);

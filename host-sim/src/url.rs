@@ -33,15 +33,17 @@ pub struct SiteArgs {
 }
 
 impl SiteArgs {
-    /// The core's [`Site`] for these arguments.
-    pub fn site(&self) -> Site<'_> {
+    /// The core's [`Site`] for these arguments, checked by the core: a bad account, domain
+    /// or origin is a configuration error (`invalid_config`, exit 2).
+    pub fn site(&self) -> Result<Site<'_>, Failure> {
         match (&self.account, &self.domain, &self.origin) {
-            (Some(a), _, _) => Site::Account(a),
-            (None, Some(d), _) => Site::Domain(d),
-            (None, None, Some(o)) => Site::Origin(o),
+            (Some(a), _, _) => Site::account(a),
+            (None, Some(d), _) => Site::domain(d),
+            (None, None, Some(o)) => Site::origin(o),
             // clap's required group guarantees one; an empty account is refused by the core.
-            (None, None, None) => Site::Account(""),
+            (None, None, None) => Site::account(""),
         }
+        .map_err(Failure::Config)
     }
 }
 
@@ -52,9 +54,9 @@ impl SiteArgs {
     after_help = "TOKEN must be a compact JWS (three base64url segments separated by \
 dots); `-` reads it from standard input (one line).
 
-Exit status: 0 printed, 1 the core refused a part (malformed account, domain or return_to; \
-invalid_claim when minting), 2 usage or key error (including a TOKEN that is not a compact \
-JWS), 3 the URL could not be written."
+Exit status: 0 printed, 1 the core refused a part (invalid_claim when minting), 2 usage, key \
+or configuration error (invalid_config: the account, domain, origin or return_to; a TOKEN that \
+is not a compact JWS), 3 the URL could not be written."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -86,7 +88,8 @@ pub struct Args {
 
 /// Runs `url`.
 pub fn run(args: Args) -> Result<Outcome, Failure> {
-    let return_to = ReturnTo::parse(&args.return_to).map_err(Failure::Rejected)?;
+    let return_to = ReturnTo::parse(&args.return_to).map_err(Failure::Config)?;
+    let site = args.site.site()?;
     let token = match (&args.token, &args.email) {
         (Some(t), _) if t == "-" => compact_jws(read_stdin_token()?, STDIN_TEXT)?,
         (Some(t), _) => compact_jws(t.clone(), "TOKEN")?,
@@ -102,7 +105,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
         }
         (None, None) => return Err(Failure::usage("give a TOKEN or --mint --email E")),
     };
-    let url = hfjwt::login_url::<MAX_URL_LEN>(args.site.site(), &token, Some(return_to))
+    let url = hfjwt::login_url::<MAX_URL_LEN>(site, &token, Some(return_to))
         .map_err(Failure::Rejected)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{url}")

@@ -109,10 +109,10 @@ pub struct Args {
     #[arg(long, value_name = "UNIX_SECONDS")]
     pub now: Option<u64>,
     /// Seconds after iat during which a token passes.
-    #[arg(long, value_name = "SECONDS", default_value_t = Policy::new().get_max_age())]
+    #[arg(long, value_name = "SECONDS", default_value_t = Policy::new().max_age_seconds())]
     pub max_age: u64,
     /// Seconds of clock skew tolerated.
-    #[arg(long, value_name = "SECONDS", default_value_t = Policy::new().get_leeway())]
+    #[arg(long, value_name = "SECONDS", default_value_t = Policy::new().leeway_seconds())]
     pub leeway: u64,
     /// Accept only emails in this domain (repeatable; exact, case-insensitive).
     #[arg(long = "allow-domain", value_name = "DOMAIN")]
@@ -210,7 +210,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     }
     let mut judge = Judge {
         verifier,
-        scratch: vec![0u8; hfjwt::scratch_len(policy.get_max_token_len().saturating_add(1))],
+        scratch: vec![0u8; hfjwt::scratch_len(policy.max_token_bytes().saturating_add(1))],
         now: args.now,
         json: args.json,
         rejected: false,
@@ -253,7 +253,7 @@ impl Judge {
     /// an over-long line is handed to the core truncated just past the limit, so the core
     /// itself refuses it as `too_large`, and the rest of the line is skipped unbuffered.
     fn stream<R: Read>(&mut self, mut input: BufReader<R>, out: &mut impl Write) -> io::Result<()> {
-        let keep = self.verifier.policy().get_max_token_len().saturating_add(1);
+        let keep = self.verifier.policy().max_token_bytes().saturating_add(1);
         let mut line = Vec::with_capacity(keep.min(64 * 1024));
         loop {
             // Flush verdicts before waiting for more input, so an interactive or slow

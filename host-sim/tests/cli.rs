@@ -360,7 +360,7 @@ fn url_mints_a_token_that_verifies() {
 }
 
 #[test]
-fn url_rejects_what_the_core_rejects_with_exit_1() {
+fn url_refuses_a_bad_site_or_path_as_configuration_with_exit_2() {
     for args in [
         &[
             "url",
@@ -382,7 +382,8 @@ fn url_rejects_what_the_core_rejects_with_exit_1() {
         &["url", "--domain", "not a host", "a.b.c"],
         &["url", "--origin", "ftp://x", "a.b.c"],
     ] {
-        run(args).expect(1).one_error_line("malformed: ");
+        // Configuration, not a token: its own kind, and exit 2 like any bad setting.
+        run(args).expect(2).one_error_line("invalid_config: ");
     }
     let huge = format!("{}.b.c", "a".repeat(10_000));
     run(&["url", "--account", "acme", &huge])
@@ -420,7 +421,7 @@ fn verify_json_shape_is_exact() {
     );
     assert_eq!(
         v[2],
-        json!({"ok":false,"error":"replayed","message":"token replayed: this jti was already used"})
+        json!({"ok":false,"error":"replayed","message":"this jti was already used"})
     );
     // Key order on the wire, as documented.
     let kf = key_file(KEY);
@@ -440,8 +441,10 @@ fn verify_json_shape_is_exact() {
     assert_eq!(
         r.lines(),
         [
-            format!(r#"{{"ok":true,"claims":{{"name":"Jo","email":"jo@acme.com","iat":{NOW},"jti":"j3"}}}}"#),
-            r#"{"ok":false,"error":"replayed","message":"token replayed: this jti was already used"}"#.to_owned(),
+            format!(
+                r#"{{"ok":true,"claims":{{"name":"Jo","email":"jo@acme.com","iat":{NOW},"jti":"j3"}}}}"#
+            ),
+            r#"{"ok":false,"error":"replayed","message":"this jti was already used"}"#.to_owned(),
         ]
     );
 }
@@ -462,8 +465,8 @@ fn verify_text_output_and_exit_codes() {
         r.lines(),
         [
             format!("ok jo@acme.com jti=t1 iat={NOW} name=Jo"),
-            "rejected malformed: malformed token: token does not have exactly three segments"
-                .to_owned(),
+            // The kind once, then the reason: never "malformed: malformed token: …".
+            "rejected malformed: token does not have exactly three segments".to_owned(),
         ]
     );
     // No tokens at all (empty stdin): nothing rejected.

@@ -577,7 +577,7 @@ fn each_refusal_has_its_own_plain_words() {
     let r = s.get(&jwt_path(&t, Some("%2F%2Fevil.example")), None);
     assert_eq!(
         (r.status, r.error_kind.as_deref()),
-        (400, Some("malformed"))
+        (400, Some("invalid_config"))
     );
     assert_plain_page(&r);
     assert!(
@@ -701,7 +701,7 @@ fn other_refusals_carry_their_kind() {
     let r = s.get(&jwt_path(&t, Some("%2F%2Fevil.example")), None);
     assert_eq!(
         (r.status, r.error_kind.as_deref()),
-        (400, Some("malformed"))
+        (400, Some("invalid_config"))
     );
     let r = s.get(&jwt_path(&t, Some("%2Fkb%2Fintro")), None);
     assert_eq!((r.status, r.location.as_deref()), (302, Some("/kb/intro")));
@@ -794,7 +794,7 @@ fn configuration_errors_exit_2() {
                 "--remote-login-url",
                 "http://evil.example/login",
             ],
-            "malformed: ",
+            "invalid_config: ",
         ),
         (
             vec![
@@ -806,7 +806,7 @@ fn configuration_errors_exit_2() {
                 "--remote-logout-url",
                 "portal/logout",
             ],
-            "malformed: ",
+            "invalid_config: ",
         ),
         (
             vec![
@@ -818,7 +818,7 @@ fn configuration_errors_exit_2() {
                 "--account",
                 "not valid",
             ],
-            "malformed: ",
+            "invalid_config: ",
         ),
         (
             vec![

@@ -55,7 +55,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use hfjwt::{Error, ErrorKind, ReplayStore};
+use hfjwt::{Error, Reason, ReplayStore};
 use sha2::{Digest, Sha256};
 
 /// The default key prefix, shared with the Python binding's `replay_prefix`.
@@ -68,27 +68,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(200);
 /// The default number of idle connections a store keeps for reuse.
 pub const DEFAULT_MAX_IDLE: usize = 16;
 
-const UNAVAILABLE: Error = Error::new(
-    ErrorKind::ReplayStoreUnavailable,
-    "the replay store (Redis) could not be reached or did not answer in time",
-);
-const REFUSED_COMMAND: Error = Error::new(
-    ErrorKind::ReplayStoreUnavailable,
-    "the replay store (Redis) refused the command",
-);
-const FULL: Error = Error::new(
-    ErrorKind::ReplayCacheFull,
-    "the replay store (Redis) is out of memory and refuses new keys",
-);
-const REPLAYED: Error = Error::new(ErrorKind::Replayed, "this jti was already used");
-const BEFORE_HORIZON: Error = Error::new(
-    ErrorKind::Replayed,
-    "token issued before this verifier started remembering",
-);
-const WINDOW_OVER: Error = Error::new(
-    ErrorKind::Replayed,
-    "the token's time window is already over, so it cannot be recorded",
-);
+const UNAVAILABLE: Error = Error::new(Reason::StoreUnreachable);
+const REFUSED_COMMAND: Error = Error::new(Reason::StoreRefusedCommand);
+const FULL: Error = Error::new(Reason::StoreOutOfMemory);
+const REPLAYED: Error = Error::new(Reason::Replayed);
+const BEFORE_HORIZON: Error = Error::new(Reason::BeforeHorizon);
+const WINDOW_OVER: Error = Error::new(Reason::WindowOver);
 
 /// A replay store shared through Redis or Valkey. See the [crate docs](crate).
 ///
@@ -399,6 +384,7 @@ impl Pool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use hfjwt::ErrorKind;
 
     #[test]
     fn expiry_reaches_past_the_last_second_a_token_passes() {

@@ -224,11 +224,11 @@ impl State {
                     .map_or(("-", "-"), |c| (c.jti, c.email.map_or("-", email_domain)));
                 let e = rejection.error;
                 log::warning!(
-                    "DENY {=str} jti={=str} domain={=str} ({=str})",
+                    "DENY {=str} jti={=str} domain={=str} ({})",
                     e.kind().as_str(),
                     jti,
                     domain,
-                    e.detail()
+                    e.reason()
                 );
                 return Ok(Err(e));
             }
@@ -325,8 +325,9 @@ impl State {
             log::info!("LOGOUT after {=u64} s idle", now.saturating_sub(active));
             match logout_url::<URL_LEN>(self.settings.site) {
                 Ok(url) => out.reply(Reply::Logout { url: &url })?,
-                // build.rs checked the site with the core, so this cannot happen; a kiosk
-                // that cannot name the logout URL says nothing rather than something wrong.
+                // A `Site` is valid by construction, so only a URL longer than `URL_LEN`
+                // could fail; a kiosk that cannot name the logout URL says nothing rather
+                // than something wrong.
                 Err(e) => log::warning!("LOGOUT: no URL ({=str})", e.kind().as_str()),
             }
             fired = true;

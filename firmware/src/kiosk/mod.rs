@@ -192,9 +192,9 @@ impl Button {
 
     const fn return_to(self) -> ReturnTo<'static> {
         match self {
-            Button::Home => ReturnTo::Home,
-            Button::Tickets => ReturnTo::Tickets,
-            Button::Kb => ReturnTo::Kb,
+            Button::Home => ReturnTo::HOME,
+            Button::Tickets => ReturnTo::TICKETS,
+            Button::Kb => ReturnTo::KB,
         }
     }
 }

@@ -29,7 +29,10 @@ struct Rig {
 
 const SETTINGS: Settings = Settings {
     device_id: "t1",
-    site: Site::Account("acme"),
+    site: match Site::account("acme") {
+        Ok(site) => site,
+        Err(_) => panic!(),
+    },
     allowed_domains: None,
     audience: None,
     leeway_seconds: 0,

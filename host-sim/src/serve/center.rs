@@ -54,7 +54,7 @@ impl Center {
                 || format!("{origin}/portal/logout.html"),
                 |u| u.as_str().to_owned(),
             ),
-            max_age: config.policy.get_max_age(),
+            max_age: config.policy.max_age_seconds(),
             cookie_max_age: config.sessions.lifetime.as_secs(),
             judge: Mutex::new(Judge {
                 verifier: build_verifier_with_store(
@@ -63,7 +63,7 @@ impl Center {
                     config.allowed_domains.clone(),
                     store,
                 ),
-                scratch: vec![0u8; hfjwt::scratch_len(config.policy.get_max_token_len())],
+                scratch: vec![0u8; hfjwt::scratch_len(config.policy.max_token_bytes())],
             }),
             sessions: Mutex::new(SessionStore::new(config.sessions)),
         }
@@ -94,7 +94,7 @@ pub async fn jwt(
     let signed_in = c.signed_in(&headers);
     // return_to is checked first so that a bad one does not use up the token.
     let target = match return_to.as_deref().map(ReturnTo::parse).transpose() {
-        Ok(r) => r.unwrap_or(ReturnTo::Home).path().to_owned(),
+        Ok(r) => r.unwrap_or(ReturnTo::HOME).path().to_owned(),
         Err(e) => {
             return reject(
                 &c,
@@ -198,11 +198,10 @@ fn reject(
 ) -> Response {
     let (jti, email) = who.unwrap_or_else(|| ("-".into(), "-".into()));
     log(format_args!(
-        "decision=rejected kind={} jti={} email={} ({})",
+        "decision=rejected kind={} jti={} email={} ({e})",
         e.kind().as_str(),
         jti.escape_debug(),
         email.escape_debug(),
-        e.detail()
     ));
     pages::refusal_page(&c.site, e.kind(), refusal, signed_in, c.max_age, status)
 }

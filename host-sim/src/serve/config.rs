@@ -90,16 +90,13 @@ pub enum SiteName {
 }
 
 impl SiteName {
-    /// Checks `name` by the core's rules for an account or a domain.
+    /// Checks `name` by the core's rules for an account or a domain (`invalid_config`).
     fn parse(name: SiteName) -> Result<Self, Failure> {
-        let site = match &name {
-            SiteName::Account(a) => hfjwt::Site::Account(a),
-            SiteName::Domain(d) => hfjwt::Site::Domain(d),
-        };
-        // The core has no `Site` constructor that checks yet (issue 12 gives it one); until
-        // then its URL writer is the only place the rule lives, and duplicating the rule here
-        // would let the two drift. This is the single call to swap for `Site::parse`.
-        hfjwt::logout_url::<512>(site).map_err(Failure::Config)?;
+        match &name {
+            SiteName::Account(a) => hfjwt::Site::account(a),
+            SiteName::Domain(d) => hfjwt::Site::domain(d),
+        }
+        .map_err(Failure::Config)?;
         Ok(name)
     }
 
@@ -292,9 +289,13 @@ impl Config {
             .max_age(
                 args.max_age
                     .or(file.max_age)
-                    .unwrap_or(defaults.get_max_age()),
+                    .unwrap_or(defaults.max_age_seconds()),
             )
-            .leeway(args.leeway.or(file.leeway).unwrap_or(defaults.get_leeway()));
+            .leeway(
+                args.leeway
+                    .or(file.leeway)
+                    .unwrap_or(defaults.leeway_seconds()),
+            );
         let replay_capacity = args
             .replay_capacity
             .or(file.replay_capacity)

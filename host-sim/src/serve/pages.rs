@@ -526,7 +526,7 @@ fn portal_problem_html(e: &hfjwt::Error) -> String {
         ErrorKind::InvalidClaim | ErrorKind::MissingClaim => {
             "Enter a valid email address, such as jo@example.com."
         }
-        ErrorKind::Malformed => "Choose one of the pages in the list.",
+        ErrorKind::InvalidConfig => "Choose one of the pages in the list.",
         _ => "The portal could not sign you in with these details.",
     };
     format!(
@@ -1031,7 +1031,7 @@ mod tests {
     #[test]
     fn the_phone_page_counts_down_the_kiosk_window() {
         // A kiosk judges portal tokens with the core's default window.
-        assert_eq!(KIOSK_TOKEN_SECONDS, Policy::new().get_max_age());
+        assert_eq!(KIOSK_TOKEN_SECONDS, Policy::new().max_age_seconds());
     }
 
     #[test]

@@ -180,7 +180,9 @@ pub async fn sign_in(
         Ok(r) => r,
         Err(e) => return sign_in_refused(&p, &e, &form),
     };
-    match hfjwt::login_url::<MAX_URL_LEN>(Site::Origin(&p.origin), &token, return_to) {
+    let url = Site::origin(&p.origin)
+        .and_then(|site| hfjwt::login_url::<MAX_URL_LEN>(site, &token, return_to));
+    match url {
         Ok(url) => {
             log(format_args!(
                 "decision=portal_minted jti={jti} email={}",

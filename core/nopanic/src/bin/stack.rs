@@ -123,7 +123,8 @@ fn main() -> ! {
         let _ = black_box(verifier.check(black_box(token), 1_700_000_010, &mut scratch));
     });
     let url_depth = measure(&mut || {
-        url_len = login_url::<640>(Site::Account("acme"), black_box(token), Some(ReturnTo::Kb))
+        url_len = Site::account(black_box("acme"))
+            .and_then(|site| login_url::<640>(site, black_box(token), Some(ReturnTo::KB)))
             .map(|u| u.len())
             .unwrap_or(0);
     });
