@@ -1,5 +1,6 @@
 //! Minting HappyFox tokens into a caller-supplied buffer.
 
+use crate::b64::{self, SIG_B64_LEN};
 use crate::claims::is_valid_email;
 use crate::error::{Claim, Error, Reason};
 use crate::json::find_special;
@@ -7,8 +8,6 @@ use crate::key::Key;
 
 /// The base64url of `{"alg":"HS256","typ":"JWT"}`, the only header hfjwt mints.
 pub const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
-
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// What a token grants HappyFox: who signs in, when the token was issued, and its unique id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +57,7 @@ impl<'a> Grant<'a> {
 /// The length in bytes of the token [`mint`] writes for `grant` (useful to size a buffer).
 pub fn token_len(grant: &Grant<'_>) -> usize {
     let json = claims_json_len(grant);
-    HEADER_B64.len() + 1 + b64_len(json) + 1 + SIG_B64_LEN
+    HEADER_B64.len() + 1 + b64::encoded_len(json) + 1 + SIG_B64_LEN
 }
 
 /// Mints an HS256 token for `grant` into `out` and returns it as a `&str` borrowed from `out`.
@@ -89,7 +88,7 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     *header = *HEADER_DOT;
     let payload_start = HEADER_DOT.len();
     // The claims are base64url-encoded as they are written, with no intermediate buffer.
-    let mut payload = Base64Writer::new(rest);
+    let mut payload = b64::Writer::new(rest);
     write_claims(grant, &mut payload).ok_or(small)?;
     let payload_end = payload_start + payload.finish().ok_or(small)?;
     let total = payload_end + 1 + SIG_B64_LEN;
@@ -101,7 +100,7 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     let tail = out.get_mut(payload_end..total).ok_or(small)?;
     let (dot, sig_out) = tail.split_first_mut().ok_or(small)?;
     *dot = b'.';
-    let mut w = Base64Writer::new(sig_out);
+    let mut w = b64::Writer::new(sig_out);
     w.put(&sig).ok_or(small)?;
     w.finish().ok_or(small)?;
 
@@ -126,14 +125,6 @@ fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
 
 /// The header every token starts with, and the dot after it.
 const HEADER_DOT: &[u8; 37] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
-
-/// Characters of an HS256 signature in base64url.
-const SIG_B64_LEN: usize = 43;
-
-/// Characters of unpadded base64url for `n` bytes.
-const fn b64_len(n: usize) -> usize {
-    n / 3 * 4 + [0, 2, 3][n % 3]
-}
 
 /// Where [`write_claims`] sends bytes; `None` once there is no room.
 trait Sink {
@@ -167,112 +158,12 @@ impl Sink for Cursor<'_> {
     }
 }
 
-/// Writes bytes as unpadded base64url: whole 3-byte groups straight from each input, with up
-/// to two bytes carried into the next `put` or [`finish`](Base64Writer::finish).
-struct Base64Writer<'b> {
-    out: &'b mut [u8],
-    pos: usize,
-    /// Invariant: `carry[carried..]` is zero, so a short final group gets the zero trailing
-    /// bits canonical base64url requires.
-    carry: [u8; 3],
-    carried: usize,
-}
-
-impl<'b> Base64Writer<'b> {
-    fn new(out: &'b mut [u8]) -> Self {
-        Base64Writer {
-            out,
-            pos: 0,
-            carry: [0; 3],
-            carried: 0,
-        }
-    }
-
-    fn group(&mut self, g: &[u8; 3]) -> Option<()> {
-        let chars = encode_group(g);
-        let end = self.pos.checked_add(4)?;
-        self.out.get_mut(self.pos..end)?.copy_from_slice(&chars);
-        self.pos = end;
-        Some(())
-    }
-
-    /// Writes the carried bytes, if any, as the final short group; returns the length written.
-    fn finish(mut self) -> Option<usize> {
-        let width = match self.carried {
-            0 => return Some(self.pos),
-            n => n + 1,
-        };
-        let chars = encode_group(&self.carry);
-        let end = self.pos.checked_add(width)?;
-        self.out
-            .get_mut(self.pos..end)?
-            .copy_from_slice(chars.get(..width)?);
-        self.pos = end;
-        Some(self.pos)
+/// The claims are written through the base64url encoder, with no intermediate buffer.
+impl Sink for b64::Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        b64::Writer::put(self, bytes)
     }
 }
-
-impl Sink for Base64Writer<'_> {
-    fn put(&mut self, mut bytes: &[u8]) -> Option<()> {
-        if self.carried > 0 {
-            // Complete the carried group first.
-            while self.carried < 3 {
-                let Some((&c, rest)) = bytes.split_first() else {
-                    return Some(());
-                };
-                *self.carry.get_mut(self.carried)? = c;
-                self.carried += 1;
-                bytes = rest;
-            }
-            let carry = self.carry;
-            self.group(&carry)?;
-            self.carried = 0;
-            self.carry = [0; 3];
-        }
-        let (groups, rest) = bytes.as_chunks::<3>();
-        let end = self.pos.checked_add(groups.len().checked_mul(4)?)?;
-        let (dst, _) = self.out.get_mut(self.pos..end)?.as_chunks_mut::<4>();
-        for (g, d) in groups.iter().zip(dst) {
-            *d = encode_group(g);
-        }
-        self.pos = end;
-        self.carry.get_mut(..rest.len())?.copy_from_slice(rest);
-        self.carried = rest.len();
-        Some(())
-    }
-}
-
-/// Three bytes as four base64url characters, one lookup per character (microcontrollers).
-#[cfg(any(test, not(target_pointer_width = "64")))]
-fn encode_group_compact(g: &[u8; 3]) -> [u8; 4] {
-    let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
-    [v >> 18, v >> 12, v >> 6, v].map(|x| ALPHABET[(x & 63) as usize])
-}
-
-/// The two characters of every 12-bit value: 8 KiB, so only on 64-bit targets.
-#[cfg(any(test, target_pointer_width = "64"))]
-static PAIRS: [[u8; 2]; 4096] = {
-    let mut t = [[0u8; 2]; 4096];
-    let mut v = 0;
-    while v < 4096 {
-        t[v] = [ALPHABET[v >> 6], ALPHABET[v & 63]];
-        v += 1;
-    }
-    t
-};
-
-/// Three bytes as four base64url characters, one lookup per pair of characters.
-#[cfg(any(test, target_pointer_width = "64"))]
-fn encode_group_pairs(g: &[u8; 3]) -> [u8; 4] {
-    let v = usize::from(g[0]) << 16 | usize::from(g[1]) << 8 | usize::from(g[2]);
-    let ([a, b], [c, d]) = (PAIRS[(v >> 12) & 0xfff], PAIRS[v & 0xfff]);
-    [a, b, c, d]
-}
-
-#[cfg(not(target_pointer_width = "64"))]
-use encode_group_compact as encode_group;
-#[cfg(target_pointer_width = "64")]
-use encode_group_pairs as encode_group;
 
 fn write_claims(g: &Grant<'_>, w: &mut impl Sink) -> Option<()> {
     if let Some(name) = g.name {
@@ -360,32 +251,6 @@ mod tests {
     use base64ct::{Base64UrlUnpadded, Encoding};
 
     #[test]
-    fn streaming_base64_matches_base64ct_however_the_input_is_cut() {
-        let data: std::vec::Vec<u8> = (0..=255u8).collect();
-        let step = if cfg!(miri) { 37 } else { 1 }; // Miri: a sample
-        for len in (0..data.len()).step_by(step) {
-            let want = Base64UrlUnpadded::encode_string(&data[..len]);
-            // Cut into pieces of 1, 2, ..., 7 bytes, and as one piece.
-            for piece in [1, 2, 3, 4, 5, 7, usize::MAX] {
-                let mut buf = [0u8; 400];
-                let mut w = Base64Writer::new(&mut buf);
-                for p in data[..len].chunks(piece.min(len.max(1))) {
-                    w.put(p).unwrap();
-                    w.put(&[]).unwrap();
-                }
-                let n = w.finish().unwrap();
-                assert_eq!(&buf[..n], want.as_bytes(), "len {len} piece {piece}");
-                // One byte less room is an error, not a panic.
-                if n > 0 {
-                    let mut short = std::vec![0u8; n - 1];
-                    let mut w = Base64Writer::new(&mut short);
-                    assert!(w.put(&data[..len]).and_then(|()| w.finish()).is_none());
-                }
-            }
-        }
-    }
-
-    #[test]
     fn claims_json_is_exact_and_escaped() {
         let g = Grant::new("a@b.co", 42, "j\"1\\\n\u{1}").with_name("José 😀");
         let mut buf = [0u8; 256];
@@ -403,18 +268,6 @@ mod tests {
         assert_eq!(json.len(), claims_json_len(&g));
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         assert_eq!(v["jti"], "j\"1\\\n\u{1}");
-    }
-
-    #[test]
-    fn both_group_encoders_agree_on_every_group() {
-        let step = if cfg!(miri) { 4099 } else { 1 };
-        for v in (0u32..1 << 24).step_by(step) {
-            let [_, a, b, c] = v.to_be_bytes();
-            assert_eq!(
-                encode_group_pairs(&[a, b, c]),
-                encode_group_compact(&[a, b, c])
-            );
-        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Where a token is judged: [`Verifier`] and its [`Policy`].
 
-use crate::b64;
+use crate::b64::{self, SIG_B64_LEN};
 use crate::claims::{AnyDomain, Claims, DomainAllowList, email_domain};
 use crate::error::{Claim, Error, Reason, sat};
 use crate::json::{Reader, Value};
@@ -561,9 +561,6 @@ impl<'t> Parts<'t> {
         })
     }
 }
-
-/// Characters of a base64url HS256 signature.
-const SIG_B64_LEN: usize = 43;
 
 const SEGMENTS: Error = Error::new(Reason::Segments);
 
