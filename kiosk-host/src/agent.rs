@@ -155,6 +155,20 @@ const fn parse_build_time(s: &str) -> u64 {
     n
 }
 
+/// When to send `TIME`, for a host clock reading `since_epoch`: the next whole second and how
+/// long until it. `TIME` carries whole seconds and the reader counts from the moment the line
+/// arrives, so a `TIME` sent at x.9 s would leave the reader's clock 0.9 s behind for good (and
+/// a code minted at the next second "issued in the future" without leeway); sent on the second
+/// boundary it is behind only by the line's transit.
+pub fn time_alignment(since_epoch: std::time::Duration) -> (u64, std::time::Duration) {
+    let subsec = since_epoch.subsec_nanos();
+    if subsec == 0 {
+        return (since_epoch.as_secs(), std::time::Duration::ZERO);
+    }
+    let wait = std::time::Duration::from_nanos(u64::from(1_000_000_000 - subsec));
+    (since_epoch.as_secs().saturating_add(1), wait)
+}
+
 /// `TIME <now>`, or `None` when `now` is before `floor` (an obviously unset host clock must
 /// never reach the reader: it would refuse every fresh code as issued in the future).
 pub fn time_command(now_unix: u64, floor: u64) -> Option<HostCommand> {
@@ -357,3 +371,25 @@ impl Agent {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod alignment_tests {
+    use std::time::Duration;
+
+    use super::time_alignment;
+
+    #[test]
+    fn time_is_sent_on_the_next_second_boundary() {
+        assert_eq!(
+            time_alignment(Duration::from_millis(1_795_000_000_900)),
+            (1_795_000_001, Duration::from_millis(100))
+        );
+        assert_eq!(
+            time_alignment(Duration::from_secs(1_795_000_000)),
+            (1_795_000_000, Duration::ZERO)
+        );
+        let (s, wait) = time_alignment(Duration::from_nanos(1_795_000_000_000_000_001));
+        assert_eq!(s, 1_795_000_001);
+        assert_eq!(wait, Duration::from_nanos(999_999_999));
+    }
+}

@@ -195,7 +195,7 @@ setInterval(async () => {{
     const r = await fetch("/state", {{ cache: "no-store" }});
     if ((await r.text()) !== version) location.reload();
   }} catch (e) {{}}
-}}, 1000);
+}}, 250);
 </script>"#
     );
     page(
@@ -245,7 +245,7 @@ const timer = setInterval(() => {{
   document.getElementById("left").textContent = left;
   document.getElementById("meter").style.width = (Math.max(left - 1, 0) / total * 100) + "%";
   if (left === 0) clearInterval(timer);
-}}, 1000);
+}}, 250);
 </script>"#
     );
     page(&text.title, view, branding, &body, "", &script)

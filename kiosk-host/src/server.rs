@@ -78,7 +78,7 @@ impl PageServer {
         format!("http://{}/", self.addr)
     }
 
-    /// Sets what the idle page shows; an open idle page reloads itself within a second.
+    /// Sets what the idle page shows; an open idle page reloads itself within a quarter second.
     pub fn set_idle(&self, view: IdleView) {
         let mut s = lock(&self.screens);
         if s.idle != view {

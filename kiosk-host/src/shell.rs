@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hfjwt_firmware::protocol::HostCommand;
 
-use crate::agent::{Action, Agent, AgentConfig, CLOCK_FLOOR, Input, time_command};
+use crate::agent::{Action, Agent, AgentConfig, CLOCK_FLOOR, Input, time_alignment, time_command};
 use crate::cdp::{Browser, CdpError, Tab};
 use crate::chromium::{Chromium, LaunchOptions};
 use crate::config::{BrowserMode, Config};
@@ -258,10 +258,12 @@ impl KioskBrowser {
         match action {
             Action::Log(event) => self.logger.log(&event),
             Action::SendTime => {
-                let now = SystemTime::now()
+                let since_epoch = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
+                    .unwrap_or_default();
+                // On the second boundary, so the reader's clock is not up to 1 s behind.
+                let (now, wait) = time_alignment(since_epoch);
+                std::thread::sleep(wait);
                 match time_command(now, CLOCK_FLOOR) {
                     Some(command) => {
                         let _ = commands.send(command);
