@@ -245,7 +245,7 @@ const timer = setInterval(() => {{
   document.getElementById("left").textContent = left;
   document.getElementById("meter").style.width = (Math.max(left - 1, 0) / total * 100) + "%";
   if (left === 0) clearInterval(timer);
-}}, 250);
+}}, 1000);
 </script>"#
     );
     page(&text.title, view, branding, &body, "", &script)
