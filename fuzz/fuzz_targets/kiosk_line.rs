@@ -42,7 +42,10 @@ use hfjwt_firmware::kiosk::{
     Button, CounterJti, Event, HOST_LINE_LEN, Kiosk, LATEST_TIME, MAX_TOKEN_LEN, Poll,
     REPLAY_CAPACITY,
 };
-use hfjwt_firmware::protocol::Reply;
+// Inputs are formatted with the protocol module; expected outputs stay spelled out here, so
+// the model is an oracle independent of the formatter (whose round trip is tested itself),
+// and every line the kiosk writes must also parse as a protocol Reply.
+use hfjwt_firmware::protocol::{HostCommand, Reply};
 use hfjwt_firmware::sim::{MemoryBoard, MemoryKiosk};
 use libfuzzer_sys::fuzz_target;
 
@@ -277,6 +280,10 @@ impl Harness {
             }
             let polled = self.kiosk.poll().unwrap();
             let mut out = self.take_output();
+            for line in &out {
+                let reply = Reply::parse(line);
+                assert!(reply.is_ok(), "not a protocol line: {line:?}");
+            }
             match polled {
                 Poll::Idle | Poll::Handled(Event::Timer) => {
                     let now = self.now();
@@ -600,7 +607,7 @@ impl Harness {
             b'H' => self.host(arg),
             b't' => {
                 let unix = T0.saturating_add_signed(parse_i64(arg));
-                self.host(format!("TIME {unix}\n").as_bytes());
+                self.host(format!("{}\n", HostCommand::Time { unix }).as_bytes());
             }
             b'R' => {
                 let Some((&c, n)) = arg.split_first() else {
