@@ -19,7 +19,7 @@ use crate::errors;
 ///
 /// A `str` is key *text*, as read from a file or pasted: it follows [`key_text`]'s rule
 /// (one final newline stripped, stray whitespace, control characters or a BOM refused with a
-/// `ValueError`), the rule `hfjwt-sim` applies to its key files. `bytes` are raw key
+/// `ConfigError`), the rule `hfjwt-sim` applies to its key files. `bytes` are raw key
 /// material and taken as given: any byte, a newline or a space included, can be part of a
 /// binary key.
 pub fn key(obj: &Bound<'_, PyAny>) -> PyResult<Key> {
@@ -114,7 +114,7 @@ pub fn key_text(source: &[u8]) -> Result<&[u8], KeyProblem> {
 /// key_text(source: bytes, origin: str) -> bytes
 ///
 /// The key in the bytes of a key file or key variable, by [`key_text`]'s rule; `origin`
-/// names the source in the `ValueError` ("key file k.txt: has whitespace …"). Used by
+/// names the source in the `ConfigError` ("key file k.txt: has whitespace …"). Used by
 /// `python -m hfjwt`, so the command line and the API share one implementation.
 #[pyfunction]
 #[pyo3(name = "key_text")]
@@ -128,10 +128,10 @@ pub fn py_key_text<'py>(
         .map_err(|problem| key_problem_error(&format!("{origin}: {problem}")))
 }
 
-/// The exception for key text that breaks the rule: a configuration mistake, not a token
-/// error.
+/// The exception for key text that breaks the rule: `ConfigError` (a `ValueError`), since a
+/// key is configuration and no token was judged.
 pub fn key_problem_error(message: &str) -> PyErr {
-    PyValueError::new_err(message.to_owned())
+    errors::ConfigError::new_err(message.to_owned())
 }
 
 /// The bytes of a token to verify.
