@@ -197,7 +197,20 @@ def test_horizon_refuses_tokens_issued_before_remember_from() -> None:
     assert hfjwt.Verifier(KEY).verify(craft(grant(iat=NOW - 1)), now=NOW)
 
 
-def test_login_url_parts_are_malformed_not_crashes() -> None:
-    for kw in ({"account": "a.b"}, {"domain": "evil.com/x"}, {"origin": "ftp://x"}):
-        rejects("malformed", lambda: hfjwt.login_url("t", **kw))  # type: ignore[arg-type]
-    rejects("malformed", lambda: hfjwt.login_url("t", account="acme", return_to="//evil.com"))
+def test_bad_sites_and_paths_are_config_errors_not_token_errors() -> None:
+    # Configuration, not a token: ConfigError (a ValueError), kind invalid_config.
+    calls = [
+        *(lambda kw=kw: hfjwt.login_url("t", **kw)  # type: ignore[arg-type]
+          for kw in ({"account": "a.b"}, {"domain": "evil.com/x"}, {"origin": "ftp://x"},
+                     {"origin": "http://localhost:80@evil.example"})),
+        lambda: hfjwt.login_url("t", account="acme", return_to="//evil.com"),
+        lambda: hfjwt.sign_in_url(KEY, email="a@b.co", account="a.b"),
+        lambda: hfjwt.logout_url(domain="evil.com/x"),
+    ]
+    for call in calls:
+        with pytest.raises(hfjwt.ConfigError) as info:
+            call()
+        assert info.value.kind == "invalid_config" and str(info.value)
+        assert isinstance(info.value, ValueError)
+        assert not isinstance(info.value, hfjwt.TokenError)
+    assert "ConfigError" in hfjwt.__all__ and hfjwt.ConfigError.__module__ == "hfjwt"

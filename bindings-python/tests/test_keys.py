@@ -67,9 +67,11 @@ def test_str_key_with_stray_bytes_is_refused_saying_what(text: str, problem: str
         lambda: hfjwt.encode({"email": "a@b.co"}, text),
         lambda: hfjwt.sign_in_url(text, email="a@b.co", account="acme"),
     ):
-        with pytest.raises(ValueError) as raised:
+        with pytest.raises(hfjwt.ConfigError) as raised:
             call()
+        assert isinstance(raised.value, ValueError)
         assert not isinstance(raised.value, hfjwt.TokenError)  # a configuration mistake
+        assert raised.value.kind == "invalid_config"
         assert f"the key {problem}" in str(raised.value)
 
 

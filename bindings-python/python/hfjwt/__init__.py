@@ -19,7 +19,7 @@ Verify tokens (signature in constant time, 120 s window, each ``jti`` once)::
 ``KEY`` is the 32-character key from HappyFox's JWT app, as ``str`` or ``bytes``. A ``str``
 is key text and follows ``hfjwt-sim``'s key-file rule: one final ``\\n`` or ``\\r\\n`` is
 stripped (so ``open("key.txt").read()`` works), and other leading or trailing whitespace,
-control characters or a byte order mark raise ``ValueError``, since such a key signs tokens
+control characters or a byte order mark raise ``ConfigError``, since such a key signs tokens
 HappyFox rejects. ``bytes`` are raw key material and are used as given.
 
 A local HappyFox stand-in (``hfjwt-sim serve``) is one argument away: every URL function
@@ -28,7 +28,9 @@ takes ``origin=`` instead of ``account=``/``domain=``::
     hfjwt.sign_in_url(KEY, email="jo@acme.com", origin="http://127.0.0.1:8080")
 
 Every refusal is a ``TokenError`` (a ``ValueError``) subclass whose ``kind`` is the core's
-stable snake_case name; ``ERRORS`` maps each kind to its class. ``encode``/``decode`` mirror
+stable snake_case name; ``ERRORS`` maps each kind to its class. A configuration mistake (an
+account, domain, origin, ``return_to``, audience or ``str`` key that cannot be right) is a
+``ConfigError`` (a ``ValueError``, kind ``invalid_config``), not a ``TokenError``. ``encode``/``decode`` mirror
 PyJWT's for the HS256 subset (see ``hfjwt._pyjwt`` for the differences), and PyJWT's
 exception names are aliases of the matching classes.
 
@@ -59,6 +61,7 @@ from hfjwt._hfjwt import (
     MIN_KEY_LEN,
     BadSignature,
     BufferTooSmall,
+    ConfigError,
     DomainNotAllowed,
     ExpiredToken,
     InvalidClaim,
@@ -123,6 +126,7 @@ __all__ = [
     "BadSignature",
     "BufferTooSmall",
     "Claims",
+    "ConfigError",
     "DecodeError",
     "DomainNotAllowed",
     "ExpiredSignatureError",

@@ -6,7 +6,7 @@ from hfjwt._types import Claims as Claims
 
 Key = Union[str, bytes, bytearray]
 """A key: its text (UTF-8 bytes are used; one final newline stripped, other surrounding
-whitespace, control characters or a BOM refused with ``ValueError``) or raw bytes (used as
+whitespace, control characters or a BOM refused with ``ConfigError``) or raw bytes (used as
 given); at least 32 bytes."""
 Token = Union[str, bytes]
 Seconds = Union[int, float]
@@ -20,11 +20,18 @@ class TokenError(ValueError):
 
     kind: str
 
+class ConfigError(ValueError):
+    """A configuration value refused by hfjwt (an account, domain or origin, a ``return_to``,
+    an audience, a ``str`` key that breaks the key rule); not a ``TokenError``: no token was
+    judged. ``kind`` is ``"invalid_config"``."""
+
+    kind: str
+
 class TokenTooLarge(TokenError):
     """The token is longer than the verifier's limit (kind ``too_large``)."""
 
 class MalformedToken(TokenError):
-    """Not a compact JWS, or an invalid URL part (kind ``malformed``)."""
+    """Not a compact JWS: segments, strict base64url, JSON (kind ``malformed``)."""
 
 class UnsupportedAlgorithm(TokenError):
     """``alg`` is missing or not exactly ``HS256`` (kind ``unsupported_algorithm``)."""
@@ -126,7 +133,7 @@ def decode_claims(
     """Every check of ``Verifier.verify`` except replay; records nothing."""
 
 def key_text(source: bytes, origin: str) -> bytes:
-    """The key in a key file's or variable's bytes (the ``str`` key rule); ``ValueError``
+    """The key in a key file's or variable's bytes (the ``str`` key rule); ``ConfigError``
     naming ``origin`` otherwise. Used by ``python -m hfjwt``."""
 
 class Verifier:
