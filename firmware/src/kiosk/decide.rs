@@ -22,13 +22,53 @@ pub(super) trait Out {
     fn led(&mut self, led: Led, on: bool) -> Result<(), IoError>;
 }
 
+/// Unix seconds on the wall clock (what `TIME` sets and the core judges tokens by).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct UnixSeconds(u64);
+
+/// Milliseconds of the monotonic clock ([`Monotonic::now_ms`](super::Monotonic::now_ms)),
+/// from an arbitrary start: never a wall-clock time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MonotonicMs(u64);
+
+/// Where the two clocks meet: the wall clock `unix` was set at monotonic time `at`. The only
+/// place seconds and milliseconds are converted, so neither can pass for the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct WallClock {
+    unix: UnixSeconds,
+    at: MonotonicMs,
+}
+
+impl WallClock {
+    /// The wall clock at monotonic time `now`: whole seconds elapsed since it was set (a
+    /// monotonic time before `at` counts as none).
+    fn at(self, now: MonotonicMs) -> UnixSeconds {
+        let elapsed_s = now.0.saturating_sub(self.at.0) / 1000;
+        UnixSeconds(self.unix.0.saturating_add(elapsed_s))
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn the_wall_clock_advances_in_whole_seconds_of_monotonic_milliseconds() {
+    let clock = WallClock {
+        unix: UnixSeconds(1_800_000_000),
+        at: MonotonicMs(5_000),
+    };
+    assert_eq!(clock.at(MonotonicMs(5_000)), UnixSeconds(1_800_000_000));
+    assert_eq!(clock.at(MonotonicMs(5_999)), UnixSeconds(1_800_000_000));
+    assert_eq!(clock.at(MonotonicMs(6_000)), UnixSeconds(1_800_000_001));
+    assert_eq!(clock.at(MonotonicMs(125_000)), UnixSeconds(1_800_000_120));
+    assert_eq!(clock.at(MonotonicMs(0)), UnixSeconds(1_800_000_000));
+}
+
 /// Everything the kiosk remembers between polls.
 pub(super) struct State {
     settings: Settings,
     verifier: KioskVerifier,
     happyfox: Key,
     /// Wall clock at the last `TIME` line and the monotonic ms at that moment.
-    clock_base: Option<(u64, u64)>,
+    clock_base: Option<WallClock>,
     return_to: Option<Button>,
     /// Last scan or press of a signed-in session; `None` when nobody is signed in.
     session_active_at: Option<u64>,
@@ -82,9 +122,8 @@ impl State {
 
     /// The wall clock at monotonic `now_ms`, once a `TIME` set it.
     pub(super) fn now(&self, now_ms: u64) -> Option<u64> {
-        let (unix, at_ms) = self.clock_base?;
-        let elapsed = now_ms.saturating_sub(at_ms) / 1000;
-        Some(unix.saturating_add(elapsed))
+        let clock = self.clock_base?;
+        Some(clock.at(MonotonicMs(now_ms)).0)
     }
 
     /// Whether button `i` reading `high` is a new press (it was low at the last poll).
@@ -142,7 +181,10 @@ impl State {
             );
         }
         let first = self.clock_base.is_none();
-        self.clock_base = Some((unix, now_ms));
+        self.clock_base = Some(WallClock {
+            unix: UnixSeconds(unix),
+            at: MonotonicMs(now_ms),
+        });
         if first {
             // A RAM replay cache forgot everything at reboot: refuse what predates this moment.
             self.verifier.remember_from(unix);
