@@ -127,7 +127,6 @@ impl fmt::Display for ErrorKind {
 
 /// A claim hfjwt reads, as named in a [`Reason`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Claim {
     /// `iat`, issued at.
@@ -168,7 +167,6 @@ impl Claim {
 /// are seconds or bytes, saturated at `u32::MAX` (136 years): enough to show clock skew and
 /// keep [`Error`] at 16 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Reason {
     // --- size (too_large)
@@ -351,55 +349,36 @@ impl Reason {
     }
 }
 
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Reason {
+    /// The message of a reason that carries no number; `None` for the six that do. One
+    /// table for `Display` and `defmt`, so a firmware keeps each text once.
+    const fn text(self) -> Option<&'static str> {
         use Reason as R;
-        let text = match *self {
-            R::TokenTooLong { len, limit } => {
-                return write!(f, "token is {len} bytes; the limit is {limit}");
-            }
-            R::IssuedInFuture { ahead, leeway } => {
-                return write!(
-                    f,
-                    "issued {ahead} s in the future (leeway {leeway} s): is a clock wrong?"
-                );
-            }
-            R::NotYetValid { ahead, leeway } => {
-                return write!(f, "nbf is {ahead} s in the future (leeway {leeway} s)");
-            }
-            R::TooOld {
-                age,
-                max_age,
-                leeway,
-            } => {
-                return write!(
-                    f,
-                    "token is {age} s old; the limit is {max_age} s (leeway {leeway} s)"
-                );
-            }
-            R::ExpPassed { ago, leeway } => {
-                return write!(f, "exp passed {ago} s ago (leeway {leeway} s)");
-            }
-            R::KeyTooShort { len } => {
-                return write!(
-                    f,
-                    "key is {len} bytes; at least 32 are needed (RFC 7518 3.2)"
-                );
-            }
-            R::ClaimMissing(c) => return write!(f, "{} is missing", c.as_str()),
-            R::ClaimInvalid(c) => {
-                let what = match c {
-                    Claim::Iat => "iat is not a non-negative integer",
-                    Claim::Exp | Claim::Nbf => {
-                        return write!(f, "{} is not a non-negative NumericDate", c.as_str());
-                    }
-                    Claim::Jti => "jti is not a non-empty string",
-                    Claim::Email => "email is not a valid address",
-                    Claim::Name => "name is not a string",
-                    Claim::Aud => "aud is not a non-empty string or an array of strings",
-                };
-                return f.write_str(what);
-            }
+        Some(match self {
+            R::TokenTooLong { .. }
+            | R::IssuedInFuture { .. }
+            | R::NotYetValid { .. }
+            | R::TooOld { .. }
+            | R::ExpPassed { .. }
+            | R::KeyTooShort { .. } => return None,
+            R::ClaimMissing(c) => match c {
+                Claim::Iat => "iat is missing",
+                Claim::Jti => "jti is missing",
+                Claim::Email => "email is missing",
+                Claim::Name => "name is missing",
+                Claim::Exp => "exp is missing",
+                Claim::Nbf => "nbf is missing",
+                Claim::Aud => "aud is missing",
+            },
+            R::ClaimInvalid(c) => match c {
+                Claim::Iat => "iat is not a non-negative integer",
+                Claim::Exp => "exp is not a non-negative NumericDate",
+                Claim::Nbf => "nbf is not a non-negative NumericDate",
+                Claim::Jti => "jti is not a non-empty string",
+                Claim::Email => "email is not a valid address",
+                Claim::Name => "name is not a string",
+                Claim::Aud => "aud is not a non-empty string or an array of strings",
+            },
             R::HeaderTooLong => "header is longer than 256 bytes",
             R::Segments => "token does not have exactly three segments",
             R::HeaderBase64 => "header is not canonical unpadded base64url",
@@ -439,8 +418,91 @@ impl fmt::Display for Reason {
             R::ScratchTooSmall => "scratch buffer is too small for the claims",
             R::TokenBufferTooSmall => "output buffer is too small for the token",
             R::UrlTooLong => "URL does not fit its buffer",
-        };
-        f.write_str(text)
+        })
+    }
+
+    /// A reason with numbers as text pieces and the numbers between them: one writer for
+    /// all six, rather than a formatting call each (flash on a microcontroller).
+    fn pieces(self) -> (&'static [&'static str], [u32; 3]) {
+        use Reason as R;
+        match self {
+            R::TokenTooLong { len, limit } => {
+                (&["token is ", " bytes; the limit is ", ""], [len, limit, 0])
+            }
+            R::IssuedInFuture { ahead, leeway } => (
+                &[
+                    "issued ",
+                    " s in the future (leeway ",
+                    " s): is a clock wrong?",
+                ],
+                [ahead, leeway, 0],
+            ),
+            R::NotYetValid { ahead, leeway } => (
+                &["nbf is ", " s in the future (leeway ", " s)"],
+                [ahead, leeway, 0],
+            ),
+            R::TooOld {
+                age,
+                max_age,
+                leeway,
+            } => (
+                &["token is ", " s old; the limit is ", " s (leeway ", " s)"],
+                [age, max_age, leeway],
+            ),
+            R::ExpPassed { ago, leeway } => {
+                (&["exp passed ", " s ago (leeway ", " s)"], [ago, leeway, 0])
+            }
+            R::KeyTooShort { len } => (
+                &["key is ", " bytes; at least 32 are needed (RFC 7518 3.2)"],
+                [len, 0, 0],
+            ),
+            _ => (&[], [0; 3]),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(text) = self.text() {
+            return f.write_str(text);
+        }
+        let (pieces, numbers) = self.pieces();
+        for (i, piece) in pieces.iter().enumerate() {
+            f.write_str(piece)?;
+            if let Some(n) = numbers.get(i).filter(|_| i + 1 < pieces.len()) {
+                fmt::Display::fmt(n, f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Claim {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.as_str())
+    }
+}
+
+/// The same text as `Display`: the static messages are the ones `Display` writes, and the
+/// numbered ones are written by defmt from its own (host-side) format strings.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Reason {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        if let Some(text) = self.text() {
+            defmt::write!(f, "{=str}", text);
+        } else {
+            // The first piece names the reason; the numbers follow in the message's order.
+            let (pieces, [a, b, c]) = self.pieces();
+            let first = pieces.first().copied().unwrap_or("");
+            defmt::write!(f, "{=str}.. {=u32} {=u32} {=u32}", first, a, b, c);
+        }
     }
 }
 
