@@ -57,16 +57,21 @@
 //! audience or [`Policy::ignore_audience`]) → email-domain allow-list (`domain_not_allowed`)
 //! → replay (`replayed`, `replay_cache_full`, or `replay_store_unavailable` from a shared
 //! store that could not be reached). Only a token that passed everything else is recorded
-//! as used.
+//! as used. Each [`Error`] also carries its exact [`Reason`], with numbers where they help
+//! ("token is 187 s old; the limit is 120 s (leeway 0 s)").
+//!
+//! Configuration is checked when it is made, not when a token is judged: [`Site`],
+//! [`ReturnTo`], [`check_remote_url`] and [`Policy::audience`] refuse bad values as
+//! `invalid_config`, and the URL builders then fail only on a short buffer.
 //!
 //! ## Memory
 //! [`Key`]: 144 bytes. [`ReplayCache<N>`]: `32 × N + 24` bytes on 32-bit targets (`+ 32` on
 //! 64-bit). [`Verifier::verify`] needs a scratch buffer of [`scratch_len`]`(token_len)` bytes
-//! and at most 1728 bytes of stack on a Cortex-M3 at opt-level "s" (`docs/measurements.md`).
+//! and at most 2128 bytes of stack on a Cortex-M3 at opt-level "s" (`docs/measurements.md`).
 //!
 //! ## Features
-//! - `std`: `std::error::Error` for [`Error`], `HeapReplayCache` (capacity chosen at run
-//!   time), and `Vec` allow-lists.
+//! - `std`: `HeapReplayCache` (capacity chosen at run time) and `Vec` allow-lists.
+//!   ([`Error`] implements `core::error::Error` without it.)
 //! - `defmt`: `defmt::Format` for the types a firmware logs; keys print as `Key(<redacted>)`.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
