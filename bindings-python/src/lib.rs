@@ -5,6 +5,12 @@
 //! rule is written here. The Python half (`python/hfjwt/`) re-exports these and adds the
 //! PyJWT-shaped `encode`/`decode` on top of `mint` and `decode_claims`.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![deny(clippy::indexing_slicing)]
+
 mod convert;
 mod errors;
 mod verifier;

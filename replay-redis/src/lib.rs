@@ -50,6 +50,11 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![deny(clippy::indexing_slicing)]
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
