@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh 600 verify      # only the named targets
 #   scripts/fuzz.sh --smoke         # 10 s per target (60 s of fuzzing in all): the CI smoke run
 #
-# Needs the nightly toolchain and cargo-fuzz; installs cargo-fuzz if it is missing. New inputs
+# Needs the nightly toolchain and cargo-fuzz $CARGO_FUZZ_VERSION; installs that cargo-fuzz
+# when it is missing or another version is installed. New inputs
 # go to $CARGO_TARGET_DIR/fuzz-corpus/<target> (default fuzz/target/...), never into the
 # committed seeds under fuzz/corpus/<target>. A crash fails the script and leaves the input
 # under $CARGO_TARGET_DIR/fuzz-artifacts/<target>/.
@@ -26,17 +27,25 @@ if [[ $# -gt 0 ]]; then
     TARGETS=("$@")
 fi
 
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    rustup toolchain install nightly --profile minimal
+# libFuzzer needs nightly's -Z flags. The targets were last run with the nightly installed as
+# `nightly`: rustc 1.97.0-nightly (e50aa6fba 2026-05-19); HFJWT_NIGHTLY=nightly-YYYY-MM-DD
+# pins another.
+NIGHTLY="${HFJWT_NIGHTLY:-nightly}"
+# Pinned: the cargo-fuzz these targets and this script's log parsing were checked with.
+CARGO_FUZZ_VERSION=0.13.2
+
+if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1; then
+    rustup toolchain install "$NIGHTLY" --profile minimal
 fi
-if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+if [[ "$(cargo +"$NIGHTLY" fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]]; then
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
+echo "fuzzing with $(rustup run "$NIGHTLY" rustc --version) and $(cargo +"$NIGHTLY" fuzz --version)"
 
 cd "$root/fuzz"
 target_dir="${CARGO_TARGET_DIR:-$root/fuzz/target}"
 export CARGO_TARGET_DIR="$target_dir"
-cargo +nightly fuzz build -O
+cargo +"$NIGHTLY" fuzz build -O
 
 summary=()
 status=0
@@ -47,7 +56,7 @@ for t in "${TARGETS[@]}"; do
     log="$target_dir/fuzz-$t.log"
     echo "== $t: ${seconds}s (log: $log)"
     set +e
-    cargo +nightly fuzz run -O "$t" "$work" "corpus/$t" -- \
+    cargo +"$NIGHTLY" fuzz run -O "$t" "$work" "corpus/$t" -- \
         -max_total_time="$seconds" -print_final_stats=1 \
         -artifact_prefix="$artifacts/" >"$log" 2>&1
     rc=$?
