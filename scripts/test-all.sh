@@ -6,8 +6,8 @@
 # On a fresh Debian machine with rustup (stable and nightly) it installs what it needs:
 # qemu-system-arm and binutils-arm-none-eabi (apt), the thumbv6m/thumbv7m/thumbv7em targets, defmt-print,
 # chromium and zbar-tools (the kiosk end-to-end test), redis-server (the shared replay store),
-# clippy and rustfmt, nightly's miri, cargo-fuzz, and a Python venv at .venv with maturin, pytest, PyJWT and
-# mypy. It fails loudly when something cannot be installed; nothing is skipped silently.
+# clippy and rustfmt, the MSRV toolchain (rust-version), nightly's miri, cargo-fuzz, and a Python venv at
+# .venv with maturin, pytest, PyJWT and mypy. It fails loudly when something cannot be installed; nothing is skipped silently.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -39,6 +39,15 @@ step "docs (-D warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 # The core alone, without the std feature other members turn on.
 RUSTDOCFLAGS="-D warnings" cargo doc -p hfjwt --no-deps --locked --quiet
+
+step "MSRV: the workspace builds with the rust-version in Cargo.toml"
+# rust-toolchain.toml pins the stable used everywhere else; this builds with the oldest Rust
+# the crates promise (installed here if missing: rustup's minimal profile, host only).
+msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+[ -n "$msrv" ] || die "no rust-version in Cargo.toml"
+rustup run "$msrv" rustc --version >/dev/null 2>&1 || rustup toolchain install "$msrv" --profile minimal \
+    || die "cannot install Rust $msrv for the MSRV build"
+cargo +"$msrv" check --workspace --locked
 
 step "core builds for Cortex-M0 and Cortex-M3 (no_std, no alloc)"
 cargo build -p hfjwt --locked --target thumbv6m-none-eabi
