@@ -234,6 +234,18 @@ def test_cli_url_token_or_mint(args: list[str], message: str) -> None:
     assert out.returncode == 2 and message in out.stderr
 
 
+@pytest.mark.parametrize("ending", ["", "\n", "\r\n"])
+def test_cli_verify_reads_one_line_of_stdin_for_dash(ending: str) -> None:
+    token = hfjwt.mint(KEY, email="jo@acme.com")
+    ok = run_cli("verify", stdin=token + ending)
+    assert ok.returncode == 0, ok.stderr
+    # Anything else is the core's to judge: a refused token, exit 1.
+    for text, kind in ((token + " \n", "malformed"), (token + "\n\n", "malformed"),
+                       ("é" * 5000, "too_large")):
+        bad = run_cli("verify", stdin=text)
+        assert bad.returncode == 1 and bad.stderr.startswith(f"error: {kind}:"), bad.stderr
+
+
 def test_origin_alone_targets_a_local_stand_in() -> None:
     origin = "http://127.0.0.1:8080"
     url = hfjwt.sign_in_url(KEY, email="jo@acme.com", origin=origin)

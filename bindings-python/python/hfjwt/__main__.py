@@ -10,7 +10,8 @@ The same conventions as ``hfjwt-sim`` (host-sim/README.md):
   says so; at most 4 KiB is read (a larger source is not a key); a key file that group or
   others may read gets a warning on stderr.
 - ``url`` takes a TOKEN (``-`` reads one line of standard input), which must be a compact JWS,
-  or ``--mint --email E``; ``--return-to`` defaults to ``home``.
+  or ``--mint --email E``; ``--return-to`` defaults to ``home``. ``verify`` reads one line of
+  standard input for ``-`` (its default) and leaves the rest to the core.
 
 Exit status: 0 success, 1 token refused (``error: <kind>: <message>`` on stderr),
 2 usage or configuration error (``python -m hfjwt: error: <message>``).
@@ -22,7 +23,7 @@ import os
 import re
 import stat
 import sys
-from typing import IO, Optional, Sequence
+from typing import IO, Optional, Sequence, Union
 
 import hfjwt
 from hfjwt import _hfjwt
@@ -198,18 +199,23 @@ def _key(args: argparse.Namespace) -> bytes:
         raise UsageError(str(e)) from None
 
 
-def _stdin_token() -> str:
-    """One line of standard input: the token, with one trailing ``\\n`` or ``\\r\\n``
-    stripped (an over-long or non-UTF-8 input is a usage error)."""
+def _stdin_line() -> bytes:
+    """Standard input up to MAX_STDIN_TOKEN_LEN + 1 bytes, with one trailing ``\\n`` or
+    ``\\r\\n`` stripped: the one-line token of a ``-`` argument."""
     data = sys.stdin.buffer.read(MAX_STDIN_TOKEN_LEN + 1)
+    for ending in (b"\r\n", b"\n"):
+        if data.endswith(ending):
+            return data[: -len(ending)]
+    return data
+
+
+def _stdin_token() -> str:
+    """The token for ``url -``: an over-long or non-UTF-8 input is a usage error."""
+    data = _stdin_line()
     if len(data) > MAX_STDIN_TOKEN_LEN:
         raise UsageError(
             f"the token on standard input is longer than {MAX_STDIN_TOKEN_LEN} bytes"
         )
-    for ending in (b"\r\n", b"\n"):
-        if data.endswith(ending):
-            data = data[: -len(ending)]
-            break
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -285,7 +291,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     "give the token as an argument"
                 )
             key = _key(args)
-            token = _stdin_token() if args.token == "-" else args.token
+            # The bytes as read: whatever they hold is the core's to judge (malformed,
+            # too_large), exit 1 like any refused token.
+            given: Union[str, bytes] = _stdin_line() if args.token == "-" else args.token
             verifier = hfjwt.Verifier(
                 key,
                 max_age=args.max_age,
@@ -295,7 +303,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 ignore_audience=args.ignore_audience,
                 replay_store=args.replay_store,
             )
-            print(json.dumps(verifier.verify(token, now=args.now), ensure_ascii=False))
+            print(json.dumps(verifier.verify(given, now=args.now), ensure_ascii=False))
     except hfjwt.TokenError as e:
         print(f"error: {e.kind}: {e}", file=sys.stderr)
         # A weak key is the configuration's fault, not a token's: exit 2, as hfjwt-sim.
