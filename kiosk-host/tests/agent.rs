@@ -187,8 +187,11 @@ fn screenshots_of_the_agent_pages() {
     conn.send(Reply::Select {
         button: Button::Tickets,
     });
-    tab.wait_until(WAIT, |_, text| text.contains("Reader connected"))
-        .unwrap();
+    // Connected and the choice shown: two updates, each a reload of the idle page.
+    tab.wait_until(WAIT, |_, text| {
+        text.contains("Reader connected") && text.contains("Press another button")
+    })
+    .unwrap();
     let pressed = tab
         .evaluate("document.querySelector('[aria-pressed=true]').dataset.button")
         .unwrap();
