@@ -29,15 +29,17 @@ const URL_CAP: usize = 16 * 1024;
 /// The first buffer tried: room for a login URL with a typical (~300-byte) token.
 const SHORT_URL: usize = 1024;
 
-/// mint(key, *, email, name=None, iat=None, jti=None, aud=None) -> str
+/// mint(key, *, email, name=None, iat=None, jti=None, aud=None, exp=None, nbf=None) -> str
 ///
 /// Mints a HappyFox token: header {"alg":"HS256","typ":"JWT"}, claims name (if given),
 /// email, iat (default: now), jti (default: a fresh random UUID), aud (if given: the one
-/// audience, e.g. a kiosk's device id, that may accept it; HappyFox itself takes none).
+/// audience, e.g. a kiosk's device id, that may accept it; HappyFox itself takes none), exp
+/// and nbf (if given, unix seconds: verifiers refuse the token from exp on and before nbf).
 /// `key` is the JWT app's key as str or bytes. Raises WeakKey for a key under 32 bytes,
 /// InvalidClaim for an email that is not an address, an empty jti or an empty aud.
 #[pyfunction]
-#[pyo3(signature = (key, *, email, name=None, iat=None, jti=None, aud=None))]
+#[pyo3(signature = (key, *, email, name=None, iat=None, jti=None, aud=None, exp=None, nbf=None))]
+#[allow(clippy::too_many_arguments)] // one per keyword of the Python signature
 fn mint<'py>(
     py: Python<'py>,
     key: &Bound<'py, PyAny>,
@@ -46,6 +48,8 @@ fn mint<'py>(
     iat: Option<&Bound<'py, PyAny>>,
     jti: Option<&Bound<'py, PyAny>>,
     aud: Option<&Bound<'py, PyAny>>,
+    exp: Option<&Bound<'py, PyAny>>,
+    nbf: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyString>> {
     let key = convert::key(key)?;
     let email = convert::text(email, "email")?;
@@ -62,6 +66,12 @@ fn mint<'py>(
     }
     if let Some(aud) = aud.as_deref() {
         grant = grant.with_audience(aud);
+    }
+    if let Some(exp) = exp {
+        grant = grant.with_expiry(convert::unix_seconds(Some(exp), "exp")?);
+    }
+    if let Some(nbf) = nbf {
+        grant = grant.with_not_before(convert::unix_seconds(Some(nbf), "nbf")?);
     }
     let mut buf = vec![0u8; token_len(&grant)];
     let token = guarded(|| hfjwt::mint(&key, &grant, &mut buf))?;
@@ -127,7 +137,7 @@ fn sign_in_url<'py>(
     let (account, domain, origin) = (account.as_deref(), domain.as_deref(), origin.as_deref());
     convert::site(py, account, domain, origin)?;
     convert::return_to(py, return_to.as_deref())?;
-    let token = mint(py, key, email, name, iat, jti, None)?;
+    let token = mint(py, key, email, name, iat, jti, None, None, None)?;
     url(
         py,
         &token.to_cow()?,

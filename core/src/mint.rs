@@ -23,6 +23,11 @@ pub struct Grant<'a> {
     /// The audience the token is meant for (`aud`), e.g. the `device_id` of the one kiosk
     /// that may accept it. HappyFox itself takes no `aud`: leave it out for HappyFox tokens.
     pub aud: Option<&'a str>,
+    /// Expiry (`exp`), unix seconds, if the minter sets one (PyJWT users often do). HappyFox's
+    /// own 120 s window applies anyway; a verifier refuses the token from `exp` on.
+    pub exp: Option<u64>,
+    /// Not-before (`nbf`), unix seconds, if the minter sets one.
+    pub nbf: Option<u64>,
 }
 
 impl<'a> Grant<'a> {
@@ -35,6 +40,8 @@ impl<'a> Grant<'a> {
             iat,
             jti,
             aud: None,
+            exp: None,
+            nbf: None,
         }
     }
 
@@ -52,6 +59,20 @@ impl<'a> Grant<'a> {
         self.aud = Some(audience);
         self
     }
+
+    /// The same grant with an expiry: the token carries `"exp": exp` (unix seconds).
+    #[must_use]
+    pub const fn with_expiry(mut self, exp: u64) -> Self {
+        self.exp = Some(exp);
+        self
+    }
+
+    /// The same grant with a not-before time: the token carries `"nbf": nbf` (unix seconds).
+    #[must_use]
+    pub const fn with_not_before(mut self, nbf: u64) -> Self {
+        self.nbf = Some(nbf);
+        self
+    }
 }
 
 /// The length in bytes of the token [`mint`] writes for `grant` (useful to size a buffer).
@@ -63,7 +84,7 @@ pub fn token_len(grant: &Grant<'_>) -> usize {
 /// Mints an HS256 token for `grant` into `out` and returns it as a `&str` borrowed from `out`.
 ///
 /// The header is exactly `{"alg":"HS256","typ":"JWT"}`; the claims are, in this order,
-/// `name` (when given), `email`, `iat`, `jti`, `aud` (when given), as compact JSON with non-ASCII characters kept
+/// `name` (when given), `email`, `iat`, `jti`, `aud`, `exp`, `nbf` (each when given), as compact JSON with non-ASCII characters kept
 /// as UTF-8 and `"`, `\` and control characters escaped.
 ///
 /// Errors: [`ErrorKind::InvalidClaim`](crate::ErrorKind::InvalidClaim) when the email is not an address, the `jti` is
@@ -183,6 +204,14 @@ fn write_claims(g: &Grant<'_>, w: &mut impl Sink) -> Option<()> {
         w.put(b",\"aud\":")?;
         write_string(aud, w)?;
     }
+    if let Some(exp) = g.exp {
+        w.put(b",\"exp\":")?;
+        w.put(u64_decimal(exp, &mut digits))?;
+    }
+    if let Some(nbf) = g.nbf {
+        w.put(b",\"nbf\":")?;
+        w.put(u64_decimal(nbf, &mut digits))?;
+    }
     w.put(b"}")
 }
 
@@ -268,6 +297,41 @@ mod tests {
         assert_eq!(json.len(), claims_json_len(&g));
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         assert_eq!(v["jti"], "j\"1\\\n\u{1}");
+    }
+
+    #[test]
+    fn exp_and_nbf_are_signed_as_given_and_judged_by_the_verifier() {
+        let g = Grant::new("a@b.co", 100, "j")
+            .with_audience("k")
+            .with_expiry(160)
+            .with_not_before(90);
+        let mut buf = [0u8; 256];
+        let mut w = Cursor {
+            buf: &mut buf,
+            pos: 0,
+        };
+        write_claims(&g, &mut w).unwrap();
+        let n = w.pos;
+        assert_eq!(
+            std::str::from_utf8(&buf[..n]).unwrap(),
+            "{\"email\":\"a@b.co\",\"iat\":100,\"jti\":\"j\",\"aud\":\"k\",\"exp\":160,\"nbf\":90}"
+        );
+        assert_eq!(n, claims_json_len(&g));
+        let key = Key::new(&[7u8; 32]).unwrap();
+        let mut out = [0u8; 256];
+        let token = mint(&key, &g.with_audience("k"), &mut out).unwrap();
+        let policy = crate::Policy::new().audience("k").unwrap();
+        let mut scratch = [0u8; 512];
+        let mut at = |now| {
+            let mut v: crate::Verifier = crate::Verifier::new(key.clone()).with_policy(policy);
+            v.verify(token, now, &mut scratch)
+                .map(|_| ())
+                .map_err(|e| e.kind())
+        };
+        assert_eq!(at(89), Err(crate::ErrorKind::IssuedInFuture));
+        assert_eq!(at(100), Ok(()));
+        assert_eq!(at(159), Ok(()));
+        assert_eq!(at(160), Err(crate::ErrorKind::Expired));
     }
 
     #[test]

@@ -82,9 +82,12 @@ def mint(
     iat: Optional[Seconds] = None,
     jti: Optional[str] = None,
     aud: Optional[str] = None,
+    exp: Optional[Seconds] = None,
+    nbf: Optional[Seconds] = None,
 ) -> str:
     """Mint a HappyFox token; ``iat`` defaults to now, ``jti`` to a fresh random UUID;
-    ``aud`` binds it to one audience (e.g. a kiosk's device id)."""
+    ``aud`` binds it to one audience (e.g. a kiosk's device id); ``exp``/``nbf`` (unix
+    seconds) are signed as given and checked by every verifier."""
 
 def login_url(
     token: str,

@@ -10,10 +10,11 @@ Differences from PyJWT, on purpose:
   ``UnsupportedAlgorithm``. Keys must be at least 32 bytes (``WeakKey``); PyJWT only warns.
 - ``encode`` mints exactly HappyFox's claims: ``email`` (required), ``name``, ``iat`` (int,
   float or ``datetime``, as in PyJWT), ``jti`` (a ``str`` or a ``uuid.UUID``, written as its
-  usual 36-character text) and ``aud`` (one audience, a ``str``). Missing ``iat`` is set to
-  now and missing ``jti`` to a random UUID (HappyFox needs both). Any other claim, ``exp``
-  and ``nbf`` included, is refused with a ``ValueError`` that lists their names, never
-  dropped: the core mints only these claims, HappyFox reads only ``name``, ``email``,
+  usual 36-character text), ``aud`` (one audience, a ``str``), and ``exp`` and ``nbf`` (as
+  ``iat``: signed as given, and checked by every verifier). Missing ``iat`` is set to now and
+  missing ``jti`` to a random UUID (HappyFox needs both). Any other claim is refused with a
+  ``ValueError`` that lists their names, never dropped: the core mints only these claims,
+  HappyFox reads only ``name``, ``email``,
   ``iat`` and ``jti`` (and limits a token to 120 s after ``iat`` by itself), and a claim
   silently left out would be a check the sender believes in and nobody makes. ``headers``
   may only repeat ``alg: HS256`` and ``typ: JWT``. The JSON keeps non-ASCII as UTF-8 (PyJWT
@@ -49,7 +50,7 @@ from typing import Any, Collection, Iterable, Mapping, Optional, Union
 
 from hfjwt import _hfjwt
 
-_MINTED_CLAIMS = frozenset({"name", "email", "iat", "jti", "aud"})
+_MINTED_CLAIMS = frozenset({"name", "email", "iat", "jti", "aud", "exp", "nbf"})
 # Claims the core always requires, plus email, which it requires on request (aud: with an
 # audience, handled apart).
 _REQUIRABLE = frozenset({"iat", "jti", "email"})
@@ -89,7 +90,7 @@ def encode(
     extra = set(payload) - _MINTED_CLAIMS
     if extra:
         raise ValueError(
-            f"hfjwt.encode signs only name, email, iat, jti and aud, and never drops a claim: "
+            f"hfjwt.encode signs only name, email, iat, jti, aud, exp and nbf, and never drops a claim: "
             f"remove {sorted(extra)} (HappyFox reads only name, email, iat and jti, and "
             "refuses a token 120 s after its iat by itself)"
         )
@@ -105,6 +106,8 @@ def encode(
         iat=_seconds(payload.get("iat")),
         jti=_jti(payload.get("jti")),
         aud=aud,
+        exp=_seconds(payload.get("exp")),
+        nbf=_seconds(payload.get("nbf")),
     )
 
 
