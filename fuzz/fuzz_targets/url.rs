@@ -99,7 +99,10 @@ fuzz_target!(|data: &[u8]| {
 /// that is `host[:port]` with no user info, so the host the browser goes to is the host
 /// checked; `http` only when that host is localhost or 127.0.0.1.
 fn remote_oracle(remote: &str) {
-    assert!(remote.bytes().all(|c| c.is_ascii_graphic() || c >= 0x80), "{remote:?}");
+    assert!(
+        remote.bytes().all(|c| c.is_ascii_graphic() || c >= 0x80),
+        "{remote:?}"
+    );
     let (https, rest) = match remote.strip_prefix("https://") {
         Some(r) => (true, r),
         None => (false, remote.strip_prefix("http://").expect("http(s)")),
@@ -107,7 +110,10 @@ fn remote_oracle(remote: &str) {
     let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
     let authority = &rest[..end];
     assert!(!authority.contains('@'), "user info accepted: {remote:?}");
-    assert!(!rest[end..].starts_with('\\'), "backslash after the host: {remote:?}");
+    assert!(
+        !rest[end..].starts_with('\\'),
+        "backslash after the host: {remote:?}"
+    );
     let host = match authority.rsplit_once(':') {
         Some((h, port)) => {
             assert!((1..=5).contains(&port.len()) && port.bytes().all(|c| c.is_ascii_digit()));
