@@ -42,74 +42,7 @@ pub fn key(obj: &Bound<'_, PyAny>) -> PyResult<Key> {
     made.map_err(|e| errors::to_py(py, e))
 }
 
-/// The most bytes of key text taken, final newline included. HappyFox keys are 32
-/// characters; anything near this size is not a key (the same limit as `hfjwt-sim`'s).
-pub const MAX_KEY_TEXT_LEN: usize = 4096;
-
-/// What is wrong with key text. The wording is `hfjwt-sim`'s (host-sim/src/key.rs), so both
-/// command lines and the Python API say the same thing about the same file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyProblem {
-    /// More than [`MAX_KEY_TEXT_LEN`] bytes.
-    TooLarge,
-    /// It starts with the UTF-8 byte order mark (EF BB BF), as some Windows editors save.
-    ByteOrderMark,
-    /// Whitespace before the key or after it (beyond the one final newline stripped).
-    SurroundingWhitespace,
-    /// A control character (U+0000–U+001F, U+007F–U+009F) inside the key.
-    ControlCharacter,
-}
-
-impl std::fmt::Display for KeyProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (problem, advice) = match self {
-            KeyProblem::TooLarge => (
-                "is larger than 4 KiB, so it is not a key",
-                "a HappyFox key is 32 characters",
-            ),
-            KeyProblem::ByteOrderMark => (
-                "starts with a UTF-8 byte order mark (BOM)",
-                "save the file as UTF-8 without BOM, or as plain ASCII",
-            ),
-            KeyProblem::SurroundingWhitespace => (
-                "has whitespace before or after the key (only one final newline is stripped)",
-                "write only the key, optionally followed by one newline",
-            ),
-            KeyProblem::ControlCharacter => (
-                "contains control characters",
-                "write only the key, optionally followed by one newline",
-            ),
-        };
-        write!(f, "{problem}; {advice}")
-    }
-}
-
-/// The key in key text (a `str` key, a key file, a key variable): exactly one trailing `\n`
-/// or `\r\n` stripped; refused when anything else around or inside it is not key material,
-/// because a key that keeps it signs tokens HappyFox rejects.
-pub fn key_text(source: &[u8]) -> Result<&[u8], KeyProblem> {
-    if source.len() > MAX_KEY_TEXT_LEN {
-        return Err(KeyProblem::TooLarge);
-    }
-    let key = source
-        .strip_suffix(b"\r\n")
-        .or_else(|| source.strip_suffix(b"\n"))
-        .unwrap_or(source);
-    if key.starts_with(b"\xEF\xBB\xBF") {
-        return Err(KeyProblem::ByteOrderMark);
-    }
-    // Decoded leniently: invalid UTF-8 (possible in a key file) becomes U+FFFD, which is
-    // neither whitespace nor a control character, so such bytes pass to the core as they are.
-    let text = String::from_utf8_lossy(key);
-    let (first, last) = (text.chars().next(), text.chars().next_back());
-    if first.is_some_and(char::is_whitespace) || last.is_some_and(char::is_whitespace) {
-        return Err(KeyProblem::SurroundingWhitespace);
-    }
-    if text.chars().any(char::is_control) {
-        return Err(KeyProblem::ControlCharacter);
-    }
-    Ok(key)
-}
+pub use hfjwt::key_text;
 
 /// key_text(source: bytes, origin: str) -> bytes
 ///

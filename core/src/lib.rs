@@ -96,7 +96,7 @@ pub use claims::{
     AnyDomain, Audience, Claims, DomainAllowList, domain_matches, email_domain, is_valid_email,
 };
 pub use error::{Claim, Error, ErrorKind, Reason};
-pub use key::{Key, MIN_KEY_LEN};
+pub use key::{Key, KeyTextProblem, MAX_KEY_TEXT_LEN, MIN_KEY_LEN, key_text};
 pub use mint::{Grant, HEADER_B64, mint, token_len};
 #[cfg(feature = "std")]
 pub use replay::HeapReplayCache;

@@ -20,7 +20,10 @@ use crate::failure::Failure;
 
 /// The most bytes a key file, standard input or a key variable may hold, final newline
 /// included. HappyFox keys are 32 characters; anything near this size is not a key.
-pub const MAX_KEY_SOURCE_LEN: usize = 4096;
+pub const MAX_KEY_SOURCE_LEN: usize = hfjwt::MAX_KEY_TEXT_LEN;
+
+/// What is wrong with a key's bytes (the core's kinds and words).
+pub use hfjwt::KeyTextProblem as KeyProblem;
 
 /// `--key-file PATH` or `--key-env VAR`.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -70,9 +73,8 @@ impl KeySource {
                 "a key is needed: pass --key-file PATH or --key-env VAR",
             ));
         };
-        let key = key_bytes(&bytes).map_err(|problem| {
-            Failure::usage(format!("{origin}: {problem}; {}", problem.advice()))
-        })?;
+        let key =
+            key_bytes(&bytes).map_err(|problem| Failure::usage(format!("{origin}: {problem}")))?;
         Key::new(key).map_err(Failure::Config)
     }
 }
@@ -95,69 +97,11 @@ impl fmt::Display for Origin<'_> {
     }
 }
 
-/// What is wrong with a key's bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyProblem {
-    /// More than [`MAX_KEY_SOURCE_LEN`] bytes.
-    TooLarge,
-    /// It starts with the UTF-8 byte order mark (EF BB BF), as some Windows editors save.
-    ByteOrderMark,
-    /// Whitespace before the key or after it (beyond the one final newline stripped).
-    SurroundingWhitespace,
-    /// A control character (U+0000–U+001F, U+007F–U+009F) inside the key.
-    ControlCharacter,
-}
-
-impl KeyProblem {
-    /// What to do about it.
-    fn advice(self) -> &'static str {
-        match self {
-            KeyProblem::TooLarge => "a HappyFox key is 32 characters",
-            KeyProblem::ByteOrderMark => "save the file as UTF-8 without BOM, or as plain ASCII",
-            KeyProblem::SurroundingWhitespace | KeyProblem::ControlCharacter => {
-                "write only the key, optionally followed by one newline"
-            }
-        }
-    }
-}
-
-impl fmt::Display for KeyProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyProblem::TooLarge => "is larger than 4 KiB, so it is not a key",
-            KeyProblem::ByteOrderMark => "starts with a UTF-8 byte order mark (BOM)",
-            KeyProblem::SurroundingWhitespace => {
-                "has whitespace before or after the key (only one final newline is stripped)"
-            }
-            KeyProblem::ControlCharacter => "contains control characters",
-        })
-    }
-}
-
-/// The key in `source`: exactly one trailing `\n` or `\r\n` stripped, and refused when
-/// anything else around or inside it is not key material (see the module docs).
+/// The key in `source` by the one rule of every front end ([`hfjwt::key_text`]): exactly one
+/// trailing `\n` or `\r\n` stripped, anything else around or inside it that is not key
+/// material refused.
 pub fn key_bytes(source: &[u8]) -> Result<&[u8], KeyProblem> {
-    if source.len() > MAX_KEY_SOURCE_LEN {
-        return Err(KeyProblem::TooLarge);
-    }
-    let key = source
-        .strip_suffix(b"\r\n")
-        .or_else(|| source.strip_suffix(b"\n"))
-        .unwrap_or(source);
-    if key.starts_with(b"\xEF\xBB\xBF") {
-        return Err(KeyProblem::ByteOrderMark);
-    }
-    // Decoded leniently: invalid UTF-8 becomes U+FFFD, which is neither whitespace nor a
-    // control character, so raw non-UTF-8 key bytes pass through to the core as they are.
-    let text = String::from_utf8_lossy(key);
-    let (first, last) = (text.chars().next(), text.chars().next_back());
-    if first.is_some_and(char::is_whitespace) || last.is_some_and(char::is_whitespace) {
-        return Err(KeyProblem::SurroundingWhitespace);
-    }
-    if text.chars().any(char::is_control) {
-        return Err(KeyProblem::ControlCharacter);
-    }
-    Ok(key)
+    hfjwt::key_text(source)
 }
 
 /// Reads at most [`MAX_KEY_SOURCE_LEN`] + 1 bytes of `path` (`-`: standard input), warning
@@ -203,72 +147,3 @@ fn warn_if_shared(path: &Path, file: &std::fs::File) {
 
 #[cfg(not(unix))]
 fn warn_if_shared(_: &Path, _: &std::fs::File) {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const KEY: &[u8] = b"0123456789abcdefghijklmnopqrstuv";
-
-    fn with(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
-        [prefix, KEY, suffix].concat()
-    }
-
-    #[test]
-    fn strips_exactly_one_final_newline() {
-        for suffix in [&b""[..], b"\n", b"\r\n"] {
-            assert_eq!(key_bytes(&with(b"", suffix)), Ok(KEY), "{suffix:?}");
-        }
-        for suffix in [
-            &b"\n\n"[..],
-            b"\r\n\n",
-            b"\n\r\n",
-            b" \n",
-            b"\r",
-            b"\t",
-            b" ",
-        ] {
-            assert_eq!(
-                key_bytes(&with(b"", suffix)),
-                Err(KeyProblem::SurroundingWhitespace),
-                "{suffix:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn refuses_what_is_not_key_material() {
-        for prefix in [&b" "[..], b"\n", b"\t", "\u{a0}".as_bytes()] {
-            assert_eq!(
-                key_bytes(&with(prefix, b"\n")),
-                Err(KeyProblem::SurroundingWhitespace),
-                "{prefix:?}"
-            );
-        }
-        assert_eq!(
-            key_bytes(&with(b"\xEF\xBB\xBF", b"\n")),
-            Err(KeyProblem::ByteOrderMark)
-        );
-        for inner in [&b"\0"[..], b"\x1b", b"\x7f", "\u{85}".as_bytes()] {
-            let key = [&KEY[..8], inner, &KEY[8..]].concat();
-            assert_eq!(
-                key_bytes(&key),
-                Err(KeyProblem::ControlCharacter),
-                "{inner:?}"
-            );
-        }
-        // Inner spaces are the core's business (weak or not), not stray bytes.
-        assert!(key_bytes(b"correct horse battery staple 1234").is_ok());
-        // Non-UTF-8 bytes are key bytes.
-        assert!(key_bytes(b"\xff\xfe0123456789abcdefghijklmnopqrst").is_ok());
-    }
-
-    #[test]
-    fn refuses_sources_over_4_kib() {
-        assert!(key_bytes(&[b'a'; MAX_KEY_SOURCE_LEN]).is_ok());
-        assert_eq!(
-            key_bytes(&[b'a'; MAX_KEY_SOURCE_LEN + 1]),
-            Err(KeyProblem::TooLarge)
-        );
-    }
-}
