@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hfjwt::{Error, HeapReplayCache, Policy, ReplayStore, scratch_len};
+use hfjwt::{HeapReplayCache, Policy, ReplayStore, scratch_len};
 use hfjwt_redis::RedisReplayStore;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -19,41 +19,8 @@ use crate::{OwnedClaims, claims_dict, convert, errors};
 /// optional allow-list (`None` = any domain).
 type CoreVerifier = hfjwt::Verifier<Store, Option<Vec<String>>>;
 
-/// Where a `Verifier` remembers `jti`s.
-#[derive(Clone, Debug)]
-enum Store {
-    /// This object's memory (run-time capacity).
-    Memory(HeapReplayCache),
-    /// Redis, shared by every process and machine on it (logic in `hfjwt-redis`).
-    Redis(RedisReplayStore),
-}
-
-impl ReplayStore for Store {
-    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
-        match self {
-            Store::Memory(s) => s.record(jti, live_until, now),
-            Store::Redis(s) => s.record(jti, live_until, now),
-        }
-    }
-    fn forget_through(&mut self, live_until: u64) {
-        match self {
-            Store::Memory(s) => s.forget_through(live_until),
-            Store::Redis(s) => s.forget_through(live_until),
-        }
-    }
-    fn len(&self) -> usize {
-        match self {
-            Store::Memory(s) => s.len(),
-            Store::Redis(s) => s.len(),
-        }
-    }
-    fn capacity(&self) -> usize {
-        match self {
-            Store::Memory(s) => s.capacity(),
-            Store::Redis(s) => s.capacity(),
-        }
-    }
-}
+/// Where a `Verifier` remembers `jti`s: its own memory or Redis (`hfjwt-redis`).
+type Store = hfjwt_redis::AnyReplayStore;
 
 /// The default `replay_timeout`, seconds.
 const DEFAULT_REPLAY_TIMEOUT: f64 = 0.2;

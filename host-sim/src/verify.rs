@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::time::Duration;
 
-use hfjwt::{Claims, Error, HeapReplayCache, Policy, ReplayStore, Verifier};
+use hfjwt::{Claims, HeapReplayCache, Policy, Verifier};
 use hfjwt_redis::RedisReplayStore;
 use serde::Serialize;
 
@@ -18,62 +18,27 @@ pub type SimVerifier = Verifier<SimReplayStore, Option<Vec<String>>>;
 
 /// Where a run remembers accepted `jti`s: this process's memory, or Redis, shared with every
 /// other process pointed at it (several `verify` or `serve` workers).
-#[derive(Clone, Debug)]
-pub enum SimReplayStore {
-    /// A run-time sized cache in this process ([`HeapReplayCache`]).
-    Memory(HeapReplayCache),
-    /// A store shared through Redis ([`RedisReplayStore`]).
-    Redis(RedisReplayStore),
-}
+pub type SimReplayStore = hfjwt_redis::AnyReplayStore;
 
-impl SimReplayStore {
-    /// The store a `--replay-store` option names: `None` (or `memory`) for this process's
-    /// memory with room for `capacity` live tokens, else a Redis URL (`redis://`, `rediss://`,
-    /// `unix://`) with keys under `prefix` and `timeout` for connecting and each answer.
-    /// Checks the URL without connecting: an unreachable Redis refuses tokens as
-    /// `replay_store_unavailable` (fail closed) until it answers.
-    pub fn open(
-        url: Option<&str>,
-        prefix: &str,
-        timeout: Duration,
-        capacity: usize,
-    ) -> Result<Self, Failure> {
-        match url {
-            None | Some("memory") => Ok(SimReplayStore::Memory(HeapReplayCache::new(capacity))),
-            Some(url) => RedisReplayStore::builder(url)
-                .prefix(prefix)
-                .timeout(timeout)
-                .build()
-                .map(SimReplayStore::Redis)
-                .map_err(|e| Failure::usage(format!("--replay-store: {e}"))),
-        }
-    }
-}
-
-impl ReplayStore for SimReplayStore {
-    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
-        match self {
-            SimReplayStore::Memory(s) => s.record(jti, live_until, now),
-            SimReplayStore::Redis(s) => s.record(jti, live_until, now),
-        }
-    }
-    fn forget_through(&mut self, live_until: u64) {
-        match self {
-            SimReplayStore::Memory(s) => s.forget_through(live_until),
-            SimReplayStore::Redis(s) => s.forget_through(live_until),
-        }
-    }
-    fn len(&self) -> usize {
-        match self {
-            SimReplayStore::Memory(s) => s.len(),
-            SimReplayStore::Redis(s) => s.len(),
-        }
-    }
-    fn capacity(&self) -> usize {
-        match self {
-            SimReplayStore::Memory(s) => s.capacity(),
-            SimReplayStore::Redis(s) => s.capacity(),
-        }
+/// The store a `--replay-store` option names: `None` (or `memory`) for this process's
+/// memory with room for `capacity` live tokens, else a Redis URL (`redis://`, `rediss://`,
+/// `unix://`) with keys under `prefix` and `timeout` for connecting and each answer.
+/// Checks the URL without connecting: an unreachable Redis refuses tokens as
+/// `replay_store_unavailable` (fail closed) until it answers.
+pub fn open_replay_store(
+    url: Option<&str>,
+    prefix: &str,
+    timeout: Duration,
+    capacity: usize,
+) -> Result<SimReplayStore, Failure> {
+    match url {
+        None | Some("memory") => Ok(SimReplayStore::Memory(HeapReplayCache::new(capacity))),
+        Some(url) => RedisReplayStore::builder(url)
+            .prefix(prefix)
+            .timeout(timeout)
+            .build()
+            .map(SimReplayStore::Redis)
+            .map_err(|e| Failure::usage(format!("--replay-store: {e}"))),
     }
 }
 
@@ -154,7 +119,7 @@ pub struct Args {
     pub tokens: Vec<OsString>,
 }
 
-/// Builds the verifier shared by a whole run on `store` (see [`SimReplayStore::open`]).
+/// Builds the verifier shared by a whole run on `store` (see [`open_replay_store`]).
 pub fn build_verifier_with_store(
     key: hfjwt::Key,
     policy: Policy,
@@ -195,7 +160,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let policy = Policy::new().max_age(args.max_age).leeway(args.leeway);
     let policy = audience_policy(policy, args.audience.as_deref(), args.ignore_audience)?;
     let capacity = usize::try_from(args.replay_capacity).unwrap_or(usize::MAX);
-    let store = SimReplayStore::open(
+    let store = open_replay_store(
         args.replay_store.as_deref(),
         &args.replay_prefix,
         Duration::from_millis(args.replay_timeout_ms),

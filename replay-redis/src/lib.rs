@@ -456,3 +456,41 @@ mod tests {
         );
     }
 }
+
+/// The replay memory a program picks at start-up: its own process's
+/// ([`hfjwt::HeapReplayCache`]) or one shared through Redis ([`RedisReplayStore`]). The CLI
+/// (`--replay-store`) and the Python `Verifier` (`replay_store=`) both hold one of these.
+#[derive(Clone, Debug)]
+pub enum AnyReplayStore {
+    /// A run-time sized cache in this process: exact, no network, forgotten at exit.
+    Memory(hfjwt::HeapReplayCache),
+    /// Redis, shared by every process and machine pointed at it.
+    Redis(RedisReplayStore),
+}
+
+impl ReplayStore for AnyReplayStore {
+    fn record(&mut self, jti: &str, live_until: u64, now: u64) -> Result<(), Error> {
+        match self {
+            AnyReplayStore::Memory(s) => s.record(jti, live_until, now),
+            AnyReplayStore::Redis(s) => s.record(jti, live_until, now),
+        }
+    }
+    fn forget_through(&mut self, live_until: u64) {
+        match self {
+            AnyReplayStore::Memory(s) => s.forget_through(live_until),
+            AnyReplayStore::Redis(s) => s.forget_through(live_until),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            AnyReplayStore::Memory(s) => s.len(),
+            AnyReplayStore::Redis(s) => s.len(),
+        }
+    }
+    fn capacity(&self) -> usize {
+        match self {
+            AnyReplayStore::Memory(s) => s.capacity(),
+            AnyReplayStore::Redis(s) => s.capacity(),
+        }
+    }
+}

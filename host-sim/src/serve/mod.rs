@@ -49,7 +49,7 @@ use axum::routing::get;
 
 use crate::failure::{Failure, Outcome};
 use crate::key::KeySource;
-use crate::verify::SimReplayStore;
+use crate::verify::open_replay_store;
 
 use center::Center;
 use config::Config;
@@ -198,7 +198,7 @@ async fn serve(config: Config) -> Result<Outcome, Failure> {
         .site
         .as_ref()
         .map_or_else(|| "HappyFox stand-in".to_owned(), config::SiteName::host);
-    let store = SimReplayStore::open(
+    let store = open_replay_store(
         config.replay_store.as_deref(),
         &config.replay_prefix,
         config.replay_timeout,
