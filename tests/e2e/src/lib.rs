@@ -12,15 +12,15 @@
 //! event), never on fixed sleeps, and [`Rig`]'s `Drop` stops every process it started. A
 //! missing tool fails the run with a message naming the install script; nothing is skipped.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hfjwt_kiosk_host::cdp::{Browser, Tab};
 use hfjwt_kiosk_host::chromium::{Chromium, LaunchOptions};
+use hfjwt_kiosk_host::testkit::{Process, Ready};
 
 /// The portal's key for kiosks: signs the codes the phone shows; the kiosk verifies them.
 pub const PORTAL_KEY: &str = "e2e-portal-key-for-kiosks-0123456789";
@@ -111,96 +111,9 @@ fn find(bins: &[(String, PathBuf)], name: &str) -> Result<PathBuf> {
         .ok_or(format!("cargo built no `{name}`"))
 }
 
-/// A child process whose stdout lines arrive on a channel; killed on drop.
-pub struct Proc {
-    name: &'static str,
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    /// Every stdout line so far, for failure messages.
-    pub seen: Vec<String>,
-}
-
-impl Proc {
-    fn spawn(name: &'static str, cmd: &mut Command) -> Result<Proc> {
-        // Its own process group, so that stopping it stops what it started (qemu-run.sh
-        // starts qemu-system-arm).
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(cmd, 0);
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {name}: {e}"))?;
-        let stdout = child.stdout.take().ok_or(format!("{name}: no stdout"))?;
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Proc {
-            name,
-            child,
-            lines,
-            seen: Vec::new(),
-        })
-    }
-
-    /// The next stdout line for which `pick` gives `Some`, within `timeout`.
-    pub fn wait_line<T>(
-        &mut self,
-        what: &str,
-        timeout: Duration,
-        mut pick: impl FnMut(&str) -> Option<T>,
-    ) -> Result<T> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let got = pick(&line);
-                    self.seen.push(line);
-                    if let Some(v) = got {
-                        return Ok(v);
-                    }
-                }
-                Err(_) => {
-                    let tail = self.seen.iter().rev().take(12).rev().cloned();
-                    return Err(format!(
-                        "{}: no line with {what} within {timeout:?}; last lines:\n{}",
-                        self.name,
-                        tail.collect::<Vec<_>>().join("\n")
-                    ));
-                }
-            }
-        }
-    }
-
-    /// Stops the process and everything it started, and waits for it.
-    pub fn stop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// The firmware under QEMU with its UARTs on loopback sockets.
 pub struct Reader {
-    proc: Proc,
+    proc: Process,
     /// UART1, the text panel: `PRESS` in, `LED` lines out.
     pub panel: TcpStream,
     /// UART2, the scanner.
@@ -228,14 +141,11 @@ impl Reader {
             serial(ports.panel),
             serial(ports.scanner)
         );
-        let proc = Proc::spawn(
-            "qemu",
-            Command::new(workspace().join("firmware/qemu-run.sh"))
-                .arg(elf)
-                .env("HFJWT_QEMU_SERIALS", serials)
-                .env("HFJWT_DEFMT", defmt)
-                .stderr(Stdio::inherit()),
-        )?;
+        let mut qemu = Command::new(workspace().join("firmware/qemu-run.sh"));
+        qemu.arg(elf)
+            .env("HFJWT_QEMU_SERIALS", serials)
+            .env("HFJWT_DEFMT", defmt);
+        let proc = Process::spawn(qemu).map_err(|e| format!("cannot start QEMU: {e}"))?;
         let connect = |port: u16| {
             wait_for(
                 &format!("QEMU's UART socket on port {port}"),
@@ -269,7 +179,7 @@ impl Reader {
     pub fn stop(mut self) {
         let _ = self.panel.shutdown(Shutdown::Both);
         let _ = self.scanner.shutdown(Shutdown::Both);
-        self.proc.stop();
+        self.proc.kill();
     }
 }
 
@@ -286,9 +196,9 @@ pub struct Rig {
     /// The reader; `None` while it is stopped.
     pub reader: Option<Reader>,
     /// The agent (`hfjwt-kiosk-host --json`): one JSON object per line.
-    pub agent: Proc,
+    pub agent: Process,
     /// The stand-in.
-    pub serve: Proc,
+    pub serve: Process,
     /// The browser (its DevTools connection); the kiosk tab is the agent's.
     pub browser: Browser,
     /// The kiosk tab, as the agent drives it.
@@ -352,21 +262,22 @@ impl Rig {
         let portal_key = key_file("portal.key", PORTAL_KEY)?;
 
         // The stand-in first: its port goes into the firmware's configuration.
-        let mut serve = Proc::spawn(
-            "hfjwt-sim serve",
-            Command::new(&sim)
-                .args(["serve", "--port", "0", "--account", "acme"])
-                .arg("--key-file")
-                .arg(&happyfox_key)
-                .arg("--kiosk-key-file")
-                .arg(&portal_key)
-                // The phone page mints codes for this kiosk only (`aud`).
-                .args(["--kiosk", DEVICE_ID])
-                .stderr(Stdio::null()),
-        )?;
-        let origin = serve.wait_line("`listening on`", Duration::from_secs(30), |l| {
-            l.strip_prefix("listening on ").map(str::to_string)
-        })?;
+        let mut command = Command::new(&sim);
+        command
+            .args(["serve", "--port", "0", "--account", "acme"])
+            .arg("--key-file")
+            .arg(&happyfox_key)
+            .arg("--kiosk-key-file")
+            .arg(&portal_key)
+            // The phone page mints codes for this kiosk only (`aud`).
+            .args(["--kiosk", DEVICE_ID]);
+        let mut serve =
+            Process::spawn(command).map_err(|e| format!("cannot start hfjwt-sim serve: {e}"))?;
+        let listening = serve.wait_for(Duration::from_secs(30), |l| l.starts_with("listening on "));
+        let origin = listening
+            .trim_start_matches("listening on ")
+            .trim()
+            .to_string();
 
         let config = dir.join("kiosk.toml");
         std::fs::write(
@@ -402,28 +313,23 @@ impl Rig {
         let ws = chromium.ws_url().to_string();
         let mut browser = Browser::connect(&ws).map_err(|e| format!("DevTools: {e}"))?;
 
-        let mut agent = Proc::spawn(
-            "hfjwt-kiosk-host",
-            Command::new(&agent_bin)
-                .arg("--line")
-                .arg(format!("tcp:127.0.0.1:{}", ports.host))
-                .arg("--cdp")
-                .arg(&ws)
-                .arg("--support-origin")
-                .arg(&origin)
-                .args(["--company", "Acme", "--kiosk-name", "Front desk"])
-                .args(["--message-seconds", "3", "--json"])
-                .stderr(Stdio::inherit()),
-        )?;
-        let agent_pages =
-            agent.wait_line("the agent's readiness line", Duration::from_secs(30), |l| {
-                let v: serde_json::Value = serde_json::from_str(l).ok()?;
-                (v.get("event")?.as_str()? == "agent_ready")
-                    .then(|| v.get("pages")?.as_str().map(str::to_string))?
-            })?;
-        agent.wait_line("TIME sent to the reader", Duration::from_secs(30), |l| {
-            event(l).filter(|e| e == "time_sent").map(|_| ())
-        })?;
+        let mut command = Command::new(&agent_bin);
+        command
+            .arg("--line")
+            .arg(format!("tcp:127.0.0.1:{}", ports.host))
+            .arg("--cdp")
+            .arg(&ws)
+            .arg("--support-origin")
+            .arg(&origin)
+            .args(["--company", "Acme", "--kiosk-name", "Front desk"])
+            .args(["--message-seconds", "3", "--json"]);
+        let mut agent =
+            Process::spawn(command).map_err(|e| format!("cannot start the agent: {e}"))?;
+        let ready = agent.wait_event("agent_ready", Duration::from_secs(30));
+        let agent_pages = Ready::parse(&ready)
+            .ok_or(format!("not a readiness line: {ready}"))?
+            .pages;
+        agent.wait_event("time_sent", Duration::from_secs(30));
         let kiosk = kiosk_tab(&mut browser, &agent_pages, &origin, &[])?;
         Ok(Rig {
             dir,
@@ -448,11 +354,9 @@ impl Rig {
     }
 
     /// Waits for the agent's next event named `name` (its JSON `event` field); the line.
+    /// (Panics with everything the agent logged when it does not come in time.)
     pub fn agent_event(&mut self, name: &str, timeout: Duration) -> Result<String> {
-        self.agent
-            .wait_line(&format!("event `{name}`"), timeout, |l| {
-                event(l).filter(|e| e == name).map(|_| l.to_string())
-            })
+        Ok(self.agent.wait_event(name, timeout))
     }
 
     /// Waits until the kiosk tab's URL satisfies `ok` and its page has loaded; the URL.
@@ -651,16 +555,10 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        self.agent.stop();
+        self.agent.kill();
         self.stop_reader();
-        self.serve.stop();
+        self.serve.kill();
     }
-}
-
-/// The `event` field of one of the agent's JSON log lines.
-pub fn event(line: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    v.get("event")?.as_str().map(str::to_string)
 }
 
 /// The kiosk's tab: the one showing the agent's pages or the support center, not one of
@@ -689,46 +587,4 @@ pub fn shot(shots: &Path, tab: &mut Tab, name: &str) -> Result<PathBuf> {
         .and_then(|_| tab.screenshot(&path))
         .map_err(|e| format!("screenshot {}: {e}", path.display()))?;
     Ok(path)
-}
-
-/// A fake reader: listens on the host UART's port (while the real one is stopped), so the
-/// agent reconnects to it, and writes what the test says.
-pub struct FakeReader {
-    stream: TcpStream,
-    input: BufReader<TcpStream>,
-}
-
-impl FakeReader {
-    /// Listens on `port`; returns once the agent has connected.
-    pub fn accept(port: u16, timeout: Duration) -> Result<FakeReader> {
-        // The reader's side of the last connection may linger in FIN_WAIT for a moment after
-        // QEMU stopped; the port is free again once the agent has closed its side.
-        let listener = wait_for(&format!("port {port} to be free"), timeout, || {
-            TcpListener::bind(("127.0.0.1", port)).ok()
-        })?;
-        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-        let (stream, _) = wait_for("the agent to connect to the fake reader", timeout, || {
-            listener.accept().ok()
-        })?;
-        stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-        let input = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
-        Ok(FakeReader { stream, input })
-    }
-
-    /// The next line the agent sent, within `timeout`.
-    pub fn read_line(&mut self, timeout: Duration) -> Result<String> {
-        self.stream
-            .set_read_timeout(Some(timeout))
-            .map_err(|e| e.to_string())?;
-        let mut line = String::new();
-        self.input
-            .read_line(&mut line)
-            .map_err(|e| format!("reading from the agent: {e}"))?;
-        Ok(line.trim_end().to_string())
-    }
-
-    /// Writes one line to the agent.
-    pub fn send(&mut self, line: &str) -> Result<()> {
-        writeln!(self.stream, "{line}").map_err(|e| format!("fake reader: {e}"))
-    }
 }
