@@ -4,6 +4,8 @@
 # `zbar-tools` (zbarimg decodes the phone's QR code from a screenshot's pixels).
 # Idempotent; fails loudly (non-zero exit, message on stderr) when anything cannot be installed.
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 die() { echo "install-browser.sh: $*" >&2; exit 1; }
 
@@ -13,13 +15,7 @@ command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 # A font with broad coverage, so that pages and screenshots render names like "José" right.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if ((${#missing[@]})); then
-    command -v apt-get >/dev/null 2>&1 || die "need ${missing[*]} but apt-get is not available"
-    sudo=
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "install-browser.sh: installing ${missing[*]}" >&2
-    $sudo apt-get update -qq || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
+    apt_install install-browser.sh "${missing[@]}"
 fi
 command -v chromium >/dev/null 2>&1 || die "chromium is still missing after install"
 command -v zbarimg >/dev/null 2>&1 || die "zbarimg is still missing after install"

@@ -6,6 +6,8 @@
 # Idempotent; fails loudly (non-zero exit, message on stderr) when anything cannot be installed.
 # Set HFJWT_SKIP_DEFMT_PRINT=1 to skip defmt-print (a ~2 minute build).
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 DEFMT_PRINT_VERSION=1.2.0
 
@@ -15,13 +17,7 @@ missing_debs=()
 command -v qemu-system-arm >/dev/null 2>&1 || missing_debs+=(qemu-system-arm)
 command -v arm-none-eabi-size >/dev/null 2>&1 || missing_debs+=(binutils-arm-none-eabi)
 if ((${#missing_debs[@]})); then
-    command -v apt-get >/dev/null 2>&1 || die "need ${missing_debs[*]} but apt-get is not available"
-    sudo=
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "install-qemu.sh: installing ${missing_debs[*]}" >&2
-    $sudo apt-get update -qq || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing_debs[@]}" >/dev/null \
-        || die "apt-get install ${missing_debs[*]} failed"
+    apt_install install-qemu.sh "${missing_debs[@]}"
 fi
 machines=$(qemu-system-arm -machine help)
 for machine in lm3s6965evb netduinoplus2; do

@@ -6,17 +6,13 @@
 #
 #   scripts/install-redis.sh
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 die() { echo "install-redis.sh: $*" >&2; exit 1; }
 
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "need redis-server but apt-get is not available"
-    sudo=
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "install-redis.sh: installing redis-server" >&2
-    $sudo apt-get update -qq || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null \
-        || die "apt-get install redis-server failed"
+    apt_install install-redis.sh redis-server
 fi
 command -v redis-server >/dev/null 2>&1 || die "redis-server still missing after install"
 version=$(redis-server --version) || die "redis-server does not run"
