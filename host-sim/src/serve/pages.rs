@@ -634,9 +634,9 @@ pub fn kiosk_choice_page(
         ));
     }
     let card = format!(
-        "<h1>Which kiosk are you at?</h1>\n\
+        "<h1>Which kiosk are you at?</h1>\n{}\n\
          <p class=\"hf-muted\">The kiosk shows its name on its screen. Your code works only \
-         there.</p>\n<div class=\"hf-actions\">{links}</div>\n{}\n\
+         there.</p>\n<div class=\"hf-actions\">{links}</div>\n\
          <form class=\"hf-inline\" method=\"post\" action=\"/portal/kiosk.html\">{}\
          <div class=\"hf-actions\"><button class=\"hf-button hf-secondary\" type=\"submit\" \
          name=\"sign_out\" value=\"1\">Not you? Sign out</button></div></form>",
