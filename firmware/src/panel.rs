@@ -1,7 +1,9 @@
 //! Buttons and LEDs as text lines on a serial channel, for boards whose GPIO nothing outside
 //! can drive (QEMU's lm3s6965evb) and for the desktop twin, which prints the same lines.
 //!
-//! In: `PRESS home|tickets|kb`: the button reads high once (a latched press), then low.
+//! In: `PRESS home|tickets|kb`: the button reads high once (a latched press), then low at
+//! least once (the release), even when the next `PRESS` of it has already arrived: a press
+//! and its release, as a real button gives them.
 //! Out: `LED green on`, `LED green off`, `LED red on`, `LED red off` whenever the kiosk sets a
 //! pin; `ERROR unknown_panel_line ...` for any other input line.
 //!
@@ -29,7 +31,11 @@ pub struct TextPanel<U> {
 struct Inner<U> {
     uart: U,
     line: LineBuffer<PANEL_LINE_LEN>,
-    latched: [bool; 3],
+    /// Presses not read yet, per button (saturating).
+    latched: [u8; 3],
+    /// The button read high at its last read: it reads low once (the release) before any
+    /// further press, so the kiosk sees every press as an edge.
+    releasing: [bool; 3],
 }
 
 /// A panel failure: the channel's I/O error kind, or a re-entrant use of the panel.
@@ -54,7 +60,8 @@ impl<U: Read + ReadReady + Write> TextPanel<U> {
             inner: RefCell::new(Inner {
                 uart,
                 line: LineBuffer::new(),
-                latched: [false; 3],
+                latched: [0; 3],
+                releasing: [false; 3],
             }),
         }
     }
@@ -122,7 +129,7 @@ impl<U: Read + ReadReady + Write> Inner<U> {
             match command {
                 Ok(PanelCommand::Press(b)) => {
                     if let Some(slot) = self.latched.get_mut(b as usize) {
-                        *slot = true;
+                        *slot = slot.saturating_add(1);
                     }
                 }
                 Err(kind) => {
@@ -196,14 +203,42 @@ impl<U: Read + ReadReady + Write> InputPin for PanelButton<'_, U> {
         let i = self.button as usize;
         self.panel.with(|inner| {
             inner.pump()?;
-            Ok(inner
-                .latched
-                .get_mut(i)
-                .map(core::mem::take)
-                .unwrap_or(false))
+            let (Some(pending), Some(releasing)) =
+                (inner.latched.get_mut(i), inner.releasing.get_mut(i))
+            else {
+                return Ok(false);
+            };
+            let high = !core::mem::take(releasing) && *pending > 0;
+            if high {
+                *pending -= 1;
+                *releasing = true;
+            }
+            Ok(high)
         })
     }
     fn is_low(&mut self) -> Result<bool, PanelError> {
         self.is_high().map(|h| !h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use crate::sim::MemoryLine;
+
+    #[test]
+    fn presses_queued_together_each_read_as_a_press_and_a_release() {
+        let uart = MemoryLine::default();
+        let panel = TextPanel::new(uart.clone());
+        let mut kb = panel.button(Button::Kb);
+        let mut home = panel.button(Button::Home);
+        // Both lines arrive before the kiosk reads the buttons (a fast driver, or a person
+        // pressing twice quickly): the kiosk must still see two rising edges.
+        uart.push(b"PRESS kb\rPRESS kb\n");
+        let reads: std::vec::Vec<bool> = (0..5).map(|_| kb.is_high().unwrap()).collect();
+        assert_eq!(reads, [true, false, true, false, false]);
+        assert!(!home.is_high().unwrap());
     }
 }
