@@ -47,7 +47,8 @@ msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
 [ -n "$msrv" ] || die "no rust-version in Cargo.toml"
 rustup run "$msrv" rustc --version >/dev/null 2>&1 || rustup toolchain install "$msrv" --profile minimal \
     || die "cannot install Rust $msrv for the MSRV build"
-cargo +"$msrv" check --workspace --locked
+# hfjwt-bench is left out: a bench-only crate, and its peer jwt-simple 0.15 needs Rust 1.89.
+cargo +"$msrv" check --workspace --exclude hfjwt-bench --locked
 
 step "core builds for Cortex-M0 and Cortex-M3 (no_std, no alloc)"
 cargo build -p hfjwt --locked --target thumbv6m-none-eabi

@@ -38,7 +38,7 @@ fn tokens_minted_by_hfjwt_decode_with_jsonwebtoken() {
         let token = mint(&key, &grant, &mut buf).unwrap();
         let data = jsonwebtoken::decode::<HappyFoxClaims>(
             token,
-            &DecodingKey::from_secret(KEY),
+            &DecodingKey::from_secret(KEY).unwrap(),
             &validation(),
         )
         .unwrap();
@@ -67,7 +67,7 @@ fn tokens_encoded_by_jsonwebtoken_verify_with_hfjwt() {
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(KEY),
+        &EncodingKey::from_secret(KEY).unwrap(),
     )
     .unwrap();
     let mut verifier: Verifier = Verifier::new(Key::new(KEY).unwrap());
@@ -82,7 +82,7 @@ fn tokens_encoded_by_jsonwebtoken_verify_with_hfjwt() {
     let forged = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(OTHER_KEY),
+        &EncodingKey::from_secret(OTHER_KEY).unwrap(),
     )
     .unwrap();
     assert_eq!(
