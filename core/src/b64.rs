@@ -4,7 +4,7 @@
 //! Table-driven rather than constant-time (base64ct took longer on a token's payload than
 //! HMAC-SHA256 took on the whole token): every byte decoded here is the presenter's own
 //! input, so its timing reveals nothing secret. The one secret-dependent comparison, the
-//! MAC, stays constant-time (`hmac`'s `verify_slice`).
+//! MAC, stays constant-time (`subtle`, in `key.rs`).
 
 const INVALID: u8 = 0xff;
 
@@ -91,13 +91,27 @@ pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
 /// Decodes `input` into the front of `out`; `None` for anything but canonical unpadded
 /// base64url, or when `out` is too short (check [`decoded_len`] first to tell them apart).
 pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
-    decode_with(input, out, quad)
+    decode_with(input, out, quad, || {})
+}
+
+/// [`decode`], calling `step` before each 64 characters and once before the rest.
+///
+/// A verifier hashes a SHA-256 block in `step`: the block's rounds form one long dependency
+/// chain that leaves most of the core idle, and the decoding that follows in program order
+/// runs beside it.
+pub(crate) fn decode_stepped<'o>(
+    input: &[u8],
+    out: &'o mut [u8],
+    step: impl FnMut(),
+) -> Option<&'o [u8]> {
+    decode_with(input, out, quad, step)
 }
 
 fn decode_with<'o>(
     input: &[u8],
     out: &'o mut [u8],
     quad: impl Fn(&[u8; 4]) -> u32,
+    mut step: impl FnMut(),
 ) -> Option<&'o [u8]> {
     let out = out.get_mut(..decoded_len(input.len())?)?;
     let (quads, tail) = input.as_chunks::<4>();
@@ -105,14 +119,27 @@ fn decode_with<'o>(
     // Invalid characters set bits above 23 of their group: OR the groups, look once at the end.
     let mut groups = 0u32;
     // Two groups at a time: six bytes leave as one 48-bit value rather than six byte stores.
-    let (pairs, odd) = quads.as_chunks::<2>();
-    let (sixes, odd_out) = body.as_chunks_mut::<6>();
-    for ([q0, q1], d) in pairs.iter().zip(sixes) {
+    let mut pair = |[q0, q1]: &[[u8; 4]; 2], d: &mut [u8; 6]| {
         let (a, b) = (quad(q0), quad(q1));
         groups |= a | b;
         let v = u64::from(a) << 24 | u64::from(b & 0x00ff_ffff);
         let [_, _, x @ ..] = v.to_be_bytes();
         *d = x;
+    };
+    let (pairs, odd) = quads.as_chunks::<2>();
+    let (sixes, odd_out) = body.as_chunks_mut::<6>();
+    // Eight pairs are 64 characters.
+    let (runs, pairs_left) = pairs.as_chunks::<8>();
+    let (runs_out, sixes_left) = sixes.as_chunks_mut::<8>();
+    for (run, d) in runs.iter().zip(runs_out) {
+        step();
+        for (p, d) in run.iter().zip(d) {
+            pair(p, d);
+        }
+    }
+    step();
+    for (p, d) in pairs_left.iter().zip(sixes_left) {
+        pair(p, d);
     }
     for (q, t) in odd.iter().zip(odd_out.as_chunks_mut::<3>().0) {
         let n = quad(q);
@@ -163,12 +190,23 @@ pub(crate) struct Writer<'b> {
 impl<'b> Writer<'b> {
     /// A writer filling `out` from its start.
     pub(crate) fn new(out: &'b mut [u8]) -> Self {
+        Self::at(out, 0)
+    }
+
+    /// A writer filling `out` from `pos` (what is before it was written by the caller).
+    pub(crate) fn at(out: &'b mut [u8], pos: usize) -> Self {
         Writer {
             out,
-            pos: 0,
+            pos,
             carry: [0; 3],
             carried: 0,
         }
+    }
+
+    /// Everything in `out` before the writer's position: the caller's prefix and the whole
+    /// groups written so far (not the carried bytes).
+    pub(crate) fn written(&self) -> &[u8] {
+        self.out.get(..self.pos).unwrap_or_default()
     }
 
     fn group(&mut self, g: &[u8; 3]) -> Option<()> {
@@ -319,8 +357,16 @@ mod tests {
     /// Decodes with both group decoders (a microcontroller's and a server's), which must agree.
     fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
         let mut other = std::vec![0u8; out.len()];
-        let compact = decode_with(input, &mut other, quad_compact).map(|d| d.to_vec());
-        let shifted = decode_with(input, out, quad_shifted);
+        let compact = decode_with(input, &mut other, quad_compact, || {}).map(|d| d.to_vec());
+        let mut steps = 0;
+        let shifted = decode_with(input, out, quad_shifted, || steps += 1);
+        if shifted.is_some() {
+            assert_eq!(
+                steps,
+                input.len() / 64 + 1,
+                "one step per 64 characters, one more"
+            );
+        }
         assert_eq!(shifted.map(|d| d.to_vec()), compact, "{input:?}");
         shifted
     }

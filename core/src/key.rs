@@ -1,9 +1,18 @@
 //! The HS256 key: HMAC-SHA256 keyed once, its midstates wiped on drop.
+//!
+//! HMAC is written here over the SHA-256 compression function (`sha2::block_api::compress256`,
+//! which picks SHA-NI or the ARMv8 extensions at run time and software elsewhere) rather than
+//! through the `hmac` crate: a token's whole blocks are hashed straight from the token, with no
+//! copy into a block buffer and no clone of a buffered hasher per call, and a verifier can
+//! hash block by block while it decodes ([`Mac`]), so the other work runs in the shadow of
+//! SHA-256's long dependency chain. RFC 4231's vectors and the `hmac` crate hold it to account
+//! (tests below, and `tests/` against `jsonwebtoken` and PyJWT).
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use sha2::block_api::compress256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 use crate::error::{Error, Reason, sat};
 
@@ -14,12 +23,30 @@ pub const MIN_KEY_LEN: usize = 32;
 /// Length of an HS256 signature in bytes.
 pub(crate) const SIG_LEN: usize = 32;
 
+/// SHA-256's block size in bytes.
+pub(crate) const BLOCK: usize = 64;
+
+/// A SHA-256 block.
+pub(crate) type Block = [u8; BLOCK];
+
+/// SHA-256's initial hash value (FIPS 180-4 §5.3.3).
+const IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
 /// A shared HS256 key.
 ///
 /// The HMAC inner and outer hash states are computed once here, so signing or verifying a
 /// token hashes only the token. The raw key bytes are not kept; the two SHA-256 midstates that
-/// stand for them are zeroized when the `Key` is dropped (RustCrypto's `zeroize` feature).
-/// `Debug` and `defmt` print `Key(<redacted>)`.
+/// stand for them are zeroized when the `Key` is dropped, as are the working copies each
+/// signature makes. `Debug` and `defmt` print `Key(<redacted>)`.
 ///
 /// ```
 /// let key = hfjwt::Key::new(b"0123456789abcdefghijklmnopqrstuv")?;
@@ -29,7 +56,17 @@ pub(crate) const SIG_LEN: usize = 32;
 /// ```
 #[derive(Clone)]
 pub struct Key {
-    mac: Hmac<Sha256>,
+    /// SHA-256 state after the block `key ^ ipad`.
+    inner: [u32; 8],
+    /// SHA-256 state after the block `key ^ opad`.
+    outer: [u32; 8],
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
 }
 
 impl Key {
@@ -42,29 +79,203 @@ impl Key {
                 len: sat(bytes.len()),
             }));
         }
-        // HMAC accepts keys of any length; the only failure mode is unreachable for Hmac.
-        Hmac::<Sha256>::new_from_slice(bytes)
-            .map(|mac| Key { mac })
-            .map_err(|_| {
-                Error::new(Reason::KeyTooShort {
-                    len: sat(bytes.len()),
-                })
-            })
+        Ok(Key::derive(bytes))
     }
 
-    /// HMAC-SHA256 of `message` under this key.
-    pub(crate) fn sign(&self, message: &[u8]) -> [u8; SIG_LEN] {
-        let mut mac = self.mac.clone();
-        mac.update(message);
-        mac.finalize().into_bytes().into()
+    /// The midstates for `bytes`, of any length (tests use RFC 4231's short keys).
+    fn derive(bytes: &[u8]) -> Self {
+        // RFC 2104: a key longer than a block is hashed first; a shorter one is zero-padded.
+        let mut block: Block = [0; BLOCK];
+        if let Some(dst) = block.get_mut(..bytes.len()) {
+            dst.copy_from_slice(bytes);
+        } else {
+            let mut digest = sha256(bytes);
+            if let Some(dst) = block.first_chunk_mut::<32>() {
+                *dst = digest;
+            }
+            digest.zeroize();
+        }
+        let mut pad = block.map(|b| b ^ 0x36);
+        let mut inner = IV;
+        compress256(&mut inner, core::slice::from_ref(&pad));
+        pad = block.map(|b| b ^ 0x5c);
+        let mut outer = IV;
+        compress256(&mut outer, core::slice::from_ref(&pad));
+        block.zeroize();
+        pad.zeroize();
+        Key { inner, outer }
+    }
+
+    /// HMAC-SHA256 of `message` under this key: the primitive HS256 signs with (a token's
+    /// signature is this over its `header.payload`, base64url-encoded).
+    ///
+    /// ```
+    /// // RFC 4231, test case 2 needs a 4-byte key, below hfjwt's minimum; here a 32-byte one:
+    /// let key = hfjwt::Key::new(&[0x0b; 32])?;
+    /// assert_eq!(key.hmac(b"Hi There").len(), 32);
+    /// # Ok::<(), hfjwt::Error>(())
+    /// ```
+    #[must_use]
+    pub fn hmac(&self, message: &[u8]) -> [u8; SIG_LEN] {
+        let mut mac = self.mac();
+        let (blocks, tail) = message.as_chunks::<BLOCK>();
+        mac.blocks(blocks);
+        mac.finish(tail)
     }
 
     /// Whether `tag` is the HMAC-SHA256 of `message`, compared in constant time.
-    pub(crate) fn verify(&self, message: &[u8], tag: &[u8; SIG_LEN]) -> bool {
-        let mut mac = self.mac.clone();
-        mac.update(message);
-        mac.verify_slice(tag).is_ok()
+    #[cfg(test)]
+    fn verify(&self, message: &[u8], tag: &[u8; SIG_LEN]) -> bool {
+        equal(self.hmac(message), tag)
     }
+
+    /// A MAC over a message fed in whole blocks, then finished with its tail.
+    pub(crate) fn mac(&self) -> Mac<'_> {
+        Mac {
+            key: self,
+            state: self.inner,
+            blocks: 0,
+        }
+    }
+}
+
+/// Whether `expected` (a MAC this key computed) equals `tag`, in constant time. The expected
+/// MAC is wiped afterwards: for a forged token it is the signature the forger lacked.
+pub(crate) fn equal(mut expected: [u8; SIG_LEN], tag: &[u8; SIG_LEN]) -> bool {
+    // Branch-free XOR/OR over whole words, then one constant-time test of the result
+    // (`subtle`'s slice comparison would pass every byte through its optimisation barrier).
+    let mut diff = 0u64;
+    for (a, b) in expected
+        .as_chunks::<8>()
+        .0
+        .iter()
+        .zip(tag.as_chunks::<8>().0)
+    {
+        diff |= u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b);
+    }
+    let same = bool::from(diff.ct_eq(&0));
+    expected.zeroize();
+    same
+}
+
+/// HMAC-SHA256 in progress: the inner hash has absorbed `blocks` whole blocks of the message.
+pub(crate) struct Mac<'k> {
+    key: &'k Key,
+    state: [u32; 8],
+    blocks: u64,
+}
+
+impl<'k> Mac<'k> {
+    /// Absorbs whole blocks of the message.
+    pub(crate) fn blocks(&mut self, blocks: &[Block]) {
+        compress256(&mut self.state, blocks);
+        self.blocks = self.blocks.wrapping_add(blocks.len() as u64);
+    }
+
+    /// The MAC of everything absorbed followed by `tail` (of any length).
+    pub(crate) fn finish(self, tail: &[u8]) -> [u8; SIG_LEN] {
+        self.finish_inner(tail).finish()
+    }
+
+    /// Absorbs `tail` (of any length) and ends the inner hash; [`Outer::finish`] gives the
+    /// MAC. Work placed between the two runs beside the inner hash's last rounds.
+    pub(crate) fn finish_inner(mut self, tail: &[u8]) -> Outer<'k> {
+        let (blocks, tail) = tail.as_chunks::<BLOCK>();
+        self.blocks(blocks);
+        // Message bits, counting the key block the inner state already holds.
+        let bits = (self.blocks.wrapping_add(1) << 9).wrapping_add((tail.len() as u64) << 3);
+        pad_and_compress(&mut self.state, tail, bits, false);
+        Outer {
+            key: self.key,
+            inner: self.state,
+        }
+    }
+}
+
+/// HMAC-SHA256 whose inner hash is done: one more block gives the MAC.
+pub(crate) struct Outer<'k> {
+    key: &'k Key,
+    /// The inner hash's final state (its digest, as words).
+    inner: [u32; 8],
+}
+
+impl Outer<'_> {
+    /// The MAC.
+    pub(crate) fn finish(self) -> [u8; SIG_LEN] {
+        // One block: the inner digest, then padding for 64 + 32 bytes.
+        let mut block: Block = [0; BLOCK];
+        let digest = digest_bytes(&self.inner);
+        if let Some(dst) = block.first_chunk_mut::<32>() {
+            *dst = digest;
+        }
+        block[32] = 0x80;
+        block[BLOCK - 8..].copy_from_slice(&(((BLOCK + SIG_LEN) as u64) << 3).to_be_bytes());
+        let mut outer = self.key.outer;
+        compress256(&mut outer, core::slice::from_ref(&block));
+        block.zeroize();
+        let tag = digest_bytes(&outer);
+        outer.zeroize();
+        tag
+    }
+}
+
+impl Drop for Outer<'_> {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+    }
+}
+
+impl Drop for Mac<'_> {
+    fn drop(&mut self) {
+        self.state.zeroize();
+    }
+}
+
+/// Absorbs a message's last partial block (`tail`, shorter than a block) and SHA-256's
+/// padding for a message of `bits` bits; `secret`: the tail is key material, wipe the copy.
+fn pad_and_compress(state: &mut [u32; 8], tail: &[u8], bits: u64, secret: bool) {
+    let mut last = [[0u8; BLOCK]; 2];
+    let flat = last.as_flattened_mut();
+    if let Some(dst) = flat.get_mut(..tail.len()) {
+        dst.copy_from_slice(tail);
+    }
+    if let Some(b) = flat.get_mut(tail.len()) {
+        *b = 0x80;
+    }
+    // The length goes in the last 8 bytes; a tail of 56 bytes or more needs a second block.
+    let [first, second] = &mut last;
+    let used = if tail.len() < BLOCK - 8 {
+        first[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
+        1
+    } else {
+        second[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
+        2
+    };
+    compress256(state, last.get(..used).unwrap_or(&last));
+    // A token's bytes are public: only a long key's tail is wiped.
+    if secret {
+        last.as_flattened_mut().zeroize();
+    }
+}
+
+/// A SHA-256 state as its digest bytes (big-endian words).
+fn digest_bytes(state: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (dst, word) in out.as_chunks_mut::<4>().0.iter_mut().zip(state) {
+        *dst = word.to_be_bytes();
+    }
+    out
+}
+
+/// SHA-256 of `message`, a key longer than a block (its copies are wiped).
+fn sha256(message: &[u8]) -> [u8; 32] {
+    let mut state = IV;
+    let (blocks, tail) = message.as_chunks::<BLOCK>();
+    compress256(&mut state, blocks);
+    pad_and_compress(&mut state, tail, (message.len() as u64) << 3, true);
+    let digest = digest_bytes(&state);
+    state.zeroize();
+    digest
 }
 
 impl fmt::Debug for Key {
@@ -85,28 +296,100 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
+    fn hex(s: &str) -> std::vec::Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 4231 §4, HMAC-SHA256: (key, data, MAC; case 5's MAC is truncated to 128 bits).
+    const RFC4231: [(&str, &str, &str); 7] = [
+        (
+            "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
+            "4869205468657265",
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+        ),
+        (
+            "4a656665",
+            "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        ),
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+        ),
+        (
+            "0102030405060708090a0b0c0d0e0f10111213141516171819",
+            "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+            "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+        ),
+        (
+            "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
+            "546573742057697468205472756e636174696f6e",
+            "a3b6167473100ee06e0c796c2955552b",
+        ),
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6579204669727374",
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+        ),
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "5468697320697320612074657374207573696e672061206c6172676572207468616e20626c6f636b2d73697a65206b657920616e642061206c6172676572207468616e20626c6f636b2d73697a6520646174612e20546865206b6579206e6565647320746f20626520686173686564206265666f7265206265696e6720757365642062792074686520484d414320616c676f726974686d2e",
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+        ),
+    ];
+
     #[test]
-    fn rfc4231_case_2_style_long_key() {
-        // RFC 4231 test case 6 uses a 131-byte key: longer-than-block keys are hashed first.
-        let key = [0xaau8; 131];
-        let k = Key::new(&key).unwrap();
-        let tag = k.sign(b"Test Using Larger Than Block-Size Key - Hash Key First");
-        let expected = [
-            0x60, 0xe4, 0x31, 0x59, 0x1e, 0xe0, 0xb6, 0x7f, 0x0d, 0x8a, 0x26, 0xaa, 0xcb, 0xf5,
-            0xb7, 0x7f, 0x8e, 0x0b, 0xc6, 0x21, 0x37, 0x28, 0xc5, 0x14, 0x05, 0x46, 0x04, 0x0f,
-            0x0e, 0xe3, 0x7f, 0x54,
-        ];
-        assert_eq!(tag, expected);
-        assert!(k.verify(
-            b"Test Using Larger Than Block-Size Key - Hash Key First",
-            &expected
-        ));
-        let mut wrong = expected;
-        wrong[31] ^= 1;
-        assert!(!k.verify(
-            b"Test Using Larger Than Block-Size Key - Hash Key First",
-            &wrong
-        ));
+    fn rfc4231_vectors() {
+        for (i, (key, data, mac)) in RFC4231.iter().enumerate() {
+            let (key, data, mac) = (hex(key), hex(data), hex(mac));
+            let k = Key::derive(&key);
+            let tag = k.hmac(&data);
+            assert_eq!(&tag[..mac.len()], &mac[..], "RFC 4231 case {}", i + 1);
+            if mac.len() == SIG_LEN {
+                let mac: [u8; SIG_LEN] = mac.try_into().unwrap();
+                assert!(k.verify(&data, &mac));
+                for bit in [0, 7, 8 * 31 + 7] {
+                    let mut wrong = mac;
+                    wrong[bit / 8] ^= 1 << (bit % 8);
+                    assert!(!k.verify(&data, &wrong), "case {} bit {bit}", i + 1);
+                }
+            }
+        }
+        // Keys of 32 bytes and more (the only ones `new` takes) go through the same path.
+        let (key, data, mac) = (hex(RFC4231[5].0), hex(RFC4231[5].1), hex(RFC4231[5].2));
+        assert_eq!(&Key::new(&key).unwrap().hmac(&data)[..], &mac[..]);
+    }
+
+    #[test]
+    fn agrees_with_the_hmac_crate_at_every_length_and_however_the_blocks_are_fed() {
+        use hmac::{Hmac, KeyInit, Mac as _};
+        let step = if cfg!(miri) { 61 } else { 1 };
+        let data: std::vec::Vec<u8> = (0..300u32).map(|i| (i * 131 % 251) as u8).collect();
+        for key_len in [32, 33, 63, 64, 65, 131] {
+            let key_bytes: std::vec::Vec<u8> = (0..key_len).map(|i| i as u8 ^ 0xa5).collect();
+            let k = Key::new(&key_bytes).unwrap();
+            for len in (0..data.len()).step_by(step) {
+                let msg = &data[..len];
+                let mut theirs = Hmac::<sha2::Sha256>::new_from_slice(&key_bytes).unwrap();
+                theirs.update(msg);
+                let want: [u8; 32] = theirs.finalize().into_bytes().into();
+                assert_eq!(k.hmac(msg), want, "key {key_len} len {len}");
+                // Blocks one at a time, the rest (of any length) to finish.
+                for cut in [0, 1, 2] {
+                    let whole = (len / BLOCK).min(cut);
+                    let (blocks, _) = msg.as_chunks::<BLOCK>();
+                    let mut mac = k.mac();
+                    for b in &blocks[..whole] {
+                        mac.blocks(core::slice::from_ref(b));
+                    }
+                    assert_eq!(mac.finish(&msg[whole * BLOCK..]), want);
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::b64::{self, SIG_B64_LEN};
 use crate::claims::is_valid_email;
 use crate::error::{Claim, Error, Reason};
 use crate::json::find_special;
-use crate::key::Key;
+use crate::key::{BLOCK, Key, Mac};
 
 /// The base64url of `{"alg":"HS256","typ":"JWT"}`, the only header hfjwt mints.
 pub const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -100,25 +100,37 @@ pub fn token_len(grant: &Grant<'_>) -> usize {
 /// # Ok::<(), hfjwt::Error>(())
 /// ```
 pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o str, Error> {
-    check_grant(grant)?;
     let small = Error::new(Reason::TokenBufferTooSmall);
+    // A grant HappyFox would refuse outranks a short buffer, though it is judged last.
+    let refuse = |e: Error| check_grant(grant).and(Err(e));
     // An array assignment, not `copy_from_slice`: its length check survived optimisation.
-    let (header, rest) = out
-        .split_first_chunk_mut::<{ HEADER_DOT.len() }>()
-        .ok_or(small)?;
+    let Some((header, _)) = out.split_first_chunk_mut::<{ HEADER_DOT.len() }>() else {
+        return refuse(small);
+    };
     *header = *HEADER_DOT;
-    let payload_start = HEADER_DOT.len();
-    // The claims are base64url-encoded as they are written, with no intermediate buffer.
-    let mut payload = b64::Writer::new(rest);
-    write_claims(grant, &mut payload).ok_or(small)?;
-    let payload_end = payload_start + payload.finish().ok_or(small)?;
-    let total = payload_end + 1 + SIG_B64_LEN;
-    if out.len() < total {
-        return Err(small); // before spending the HMAC
+    // The claims are base64url-encoded as they are written, with no intermediate buffer,
+    // and each whole block of the signing input is hashed as soon as it is written: the
+    // writing runs beside SHA-256's rounds.
+    let mut w = HashingWriter {
+        b64: b64::Writer::at(out, HEADER_DOT.len()),
+        mac: key.mac(),
+        hashed: 0,
+    };
+    if write_claims(grant, &mut w).is_none() {
+        return refuse(small);
     }
-
-    let sig = key.sign(out.get(..payload_end).ok_or(small)?);
-    let tail = out.get_mut(payload_end..total).ok_or(small)?;
+    let HashingWriter { b64, mac, hashed } = w;
+    let Some(payload_end) = b64.finish() else {
+        return refuse(small);
+    };
+    let total = payload_end + 1 + SIG_B64_LEN;
+    let Some(token) = out.get_mut(..total) else {
+        return refuse(small);
+    };
+    let (signing_input, tail) = token.split_at_mut(payload_end);
+    let inner = mac.finish_inner(signing_input.get(hashed..).unwrap_or_default());
+    check_grant(grant)?;
+    let sig = inner.finish();
     let (dot, sig_out) = tail.split_first_mut().ok_or(small)?;
     *dot = b'.';
     let mut w = b64::Writer::new(sig_out);
@@ -126,7 +138,29 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     w.finish().ok_or(small)?;
 
     // Everything written is ASCII.
-    core::str::from_utf8(out.get(..total).ok_or(small)?).map_err(|_| small)
+    core::str::from_utf8(token).map_err(|_| small)
+}
+
+/// The payload's base64url writer, hashing each whole block of the signing input (the
+/// header before it included) as soon as it is written.
+struct HashingWriter<'b, 'k> {
+    b64: b64::Writer<'b>,
+    mac: Mac<'k>,
+    /// Bytes of the signing input hashed so far (a multiple of the block size).
+    hashed: usize,
+}
+
+impl Sink for HashingWriter<'_, '_> {
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        self.b64.put(bytes)?;
+        let fresh = self.b64.written().get(self.hashed..)?;
+        if fresh.len() >= BLOCK {
+            let (blocks, _) = fresh.as_chunks::<BLOCK>();
+            self.mac.blocks(blocks);
+            self.hashed += blocks.len() * BLOCK;
+        }
+        Some(())
+    }
 }
 
 /// The claims HappyFox would refuse: an email that is not an address, an empty `jti`; and
@@ -176,13 +210,6 @@ impl Sink for Cursor<'_> {
         self.buf.get_mut(self.pos..end)?.copy_from_slice(bytes);
         self.pos = end;
         Some(())
-    }
-}
-
-/// The claims are written through the base64url encoder, with no intermediate buffer.
-impl Sink for b64::Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) -> Option<()> {
-        b64::Writer::put(self, bytes)
     }
 }
 

@@ -4,7 +4,7 @@ use crate::b64::{self, SIG_B64_LEN};
 use crate::claims::{AnyDomain, Claims, DomainAllowList, email_domain};
 use crate::error::{Claim, Error, Reason, sat};
 use crate::json::{Reader, Value};
-use crate::key::{Key, SIG_LEN};
+use crate::key::{self, BLOCK, Key, SIG_LEN};
 use crate::mint::HEADER_B64 as STANDARD_HEADER;
 use crate::payload;
 use crate::replay::{ReplayCache, ReplayStore};
@@ -385,15 +385,33 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
                 HEADER_TOO_LARGE,
             )?)
         };
-        let payload_len = decode(parts.payload, scratch, BAD_PAYLOAD_B64, SCRATCH_TOO_SMALL)
-            .map_err(|e| {
-                if parts.payload.contains(&b'.') {
-                    SEGMENTS
-                } else {
-                    e
+        // The signing input's blocks are hashed one by one as the payload is decoded, so the
+        // decoding runs in the shadow of SHA-256's rounds (see `b64::decode_stepped`).
+        let (blocks, last) = parts.signing_input.as_chunks::<BLOCK>();
+        let mut pending = blocks.iter();
+        let mut mac = self.key.mac();
+        let payload_len = match b64::decoded_len(parts.payload.len()) {
+            None => Err(BAD_PAYLOAD_B64),
+            Some(n) if n > scratch.len() => Err(SCRATCH_TOO_SMALL),
+            Some(_) => b64::decode_stepped(parts.payload, scratch, || {
+                if let Some(block) = pending.next() {
+                    mac.blocks(core::slice::from_ref(block));
                 }
-            })?
-            .len();
+            })
+            .ok_or(BAD_PAYLOAD_B64),
+        }
+        .map_err(|e| {
+            if parts.payload.contains(&b'.') {
+                SEGMENTS
+            } else {
+                e
+            }
+        })?
+        .len();
+        mac.blocks(pending.as_slice());
+
+        // Until the MAC is compared, everything below runs beside the last blocks' hashing;
+        // what is refused is still refused in the documented order.
         // A signature of another length is still checked for strict base64url here, but
         // judged only after the header: an HS512 or `none` token is `unsupported_algorithm`.
         let mut sig = [0u8; SIG_LEN];
@@ -405,6 +423,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         } else {
             return Err(BAD_SIG_B64);
         };
+        let inner = mac.finish_inner(last);
 
         if let Some(header) = header {
             check_header(header)?;
@@ -412,14 +431,19 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         if !sig_ok {
             return Err(Error::new(Reason::SignatureLength));
         }
-        if !self.key.verify(parts.signing_input, &sig) {
-            return Err(Error::new(Reason::SignatureMismatch));
-        }
-        payload::read(
+        // Read before the verdict, returned only after it: the claims of a forged token are
+        // never seen by the caller, and their errors never outrank `signature_mismatch`.
+        let mut expected = None;
+        let claims = payload::read_between(
             scratch,
             payload_len,
             self.policy.require_email || self.domains.restricts(),
-        )
+            || expected = Some(inner.finish()),
+        );
+        if !expected.is_some_and(|e| key::equal(e, &sig)) {
+            return Err(Error::new(Reason::SignatureMismatch));
+        }
+        claims
     }
 
     /// Time window, audience and domain allow-list, for claims whose signature verified.
