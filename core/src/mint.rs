@@ -127,7 +127,7 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     let Some(token) = out.get_mut(..total) else {
         return refuse(small);
     };
-    let (signing_input, tail) = token.split_at_mut(payload_end);
+    let (signing_input, tail) = token.split_at_mut_checked(payload_end).ok_or(small)?;
     let inner = mac.finish_inner(signing_input.get(hashed..).unwrap_or_default());
     check_grant(grant)?;
     let sig = inner.finish();

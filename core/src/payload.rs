@@ -102,12 +102,12 @@ pub(crate) fn read(
 /// [`read`], calling `between` once halfway (after the payload's structure is read, before
 /// its claims are judged): a verifier finishes its MAC there, so that the SHA-256 rounds
 /// and the claims' reading run side by side.
-pub(crate) fn read_between(
-    scratch: &mut [u8],
+pub(crate) fn read_between<'s>(
+    scratch: &'s mut [u8],
     len: usize,
     email_required: bool,
     between: impl FnOnce(),
-) -> Result<Claims<'_>, Error> {
+) -> Result<Claims<'s>, Error> {
     let compact = compact(scratch.get(..len).ok_or(CLAIMS_JSON)?);
     between();
     if let Some((found, escaped)) = compact {
@@ -132,16 +132,24 @@ fn utf8_span<'b>(b: &'b [u8]) -> impl Fn(usize, usize) -> Option<&'b str> {
     move |s, e| core::str::from_utf8(b.get(s..e)?).ok()
 }
 
-/// The compact reader: `{"k":v,...}` with no whitespace, every key one of the claims hfjwt
-/// reads (unescaped) and at most once, every value a string without control characters or an
-/// integer literal (so an `aud` array sends the payload to the general reader). Escapes in
-/// values are checked exactly as the general reader checks them (PyJWT escapes every
-/// non-ASCII character); the flag says whether any string has one, and then the strings'
-/// spans are still raw. `None` for anything else (the general reader decides those). UTF-8
-/// inside the strings is left to the caller.
+/// The most members the compact reader skips (claims hfjwt does not read, such as a portal's
+/// `groups`); a payload with more goes to the general reader.
+const MAX_SKIPPED: usize = 8;
+
+/// The compact reader: `{"k":v,...}` with no whitespace and unescaped keys, each at most
+/// once. The claims hfjwt reads must be strings without control characters or integer
+/// literals (so an `aud` array sends the payload to the general reader); up to
+/// [`MAX_SKIPPED`] other members are skipped when their values are strings, integers,
+/// `true`, `false`, `null` or flat arrays of those. Escapes in strings are checked exactly
+/// as the general reader checks them (PyJWT escapes every non-ASCII character); the flag
+/// says whether any claim read has one, and then the strings' spans are still raw. `None`
+/// for anything else (the general reader decides those). UTF-8 inside the strings is left
+/// to the caller.
 fn compact(b: &[u8]) -> Option<(Found, bool)> {
     let mut found = Found::default();
     let mut escaped = false;
+    let mut skipped = [(0usize, 0usize); MAX_SKIPPED];
+    let mut n_skipped = 0;
     if b.first() != Some(&b'{') {
         return None;
     }
@@ -150,54 +158,119 @@ fn compact(b: &[u8]) -> Option<(Found, bool)> {
         if b.get(pos) != Some(&b'"') {
             return None;
         }
-        // The longest name kept is 5 bytes: look for the closing quote within 6.
         let key_start = pos + 1;
-        let rest = b.get(key_start..)?;
-        let key_len = rest.iter().take(6).position(|&c| c == b'"')?;
-        let slot = found.slot(rest.get(..key_len)?)?;
-        if slot.is_some() {
-            return None; // a duplicate: the general reader names it
+        let key_end = key_start + json::find_special(b.get(key_start..)?)?;
+        if b.get(key_end) != Some(&b'"') {
+            return None; // an escaped or broken key: the general reader judges it
         }
-        pos = key_start + key_len + 1;
+        let key = b.get(key_start..key_end)?;
+        pos = key_end + 1;
         if b.get(pos) != Some(&b':') {
             return None;
         }
         pos += 1;
-        let value = match *b.get(pos)? {
-            b'"' => {
-                let start = pos + 1;
-                let mut end = start;
-                loop {
-                    end += json::find_special(b.get(end..)?)?;
-                    match b.get(end)? {
-                        b'"' => break,
-                        b'\\' => {
-                            escaped = true;
-                            end += json::escape_at(b, end)?.1; // a bad escape: give up
-                        }
-                        _ => return None, // a control character
-                    }
-                }
-                pos = end + 1;
-                Raw::Str(start, end)
+        if let Some(slot) = found.slot(key) {
+            if slot.is_some() {
+                return None; // a duplicate: the general reader names it
             }
-            b'0'..=b'9' => {
-                let start = pos;
-                let digits = b.get(start..)?.iter().take_while(|c| c.is_ascii_digit());
-                let len = digits.count();
-                if len > 1 && b.get(start) == Some(&b'0') {
-                    return None; // a leading zero is not JSON
+            let value = match *b.get(pos)? {
+                b'"' => {
+                    let (end, esc) = string_end(b, pos + 1)?;
+                    escaped |= esc;
+                    let start = pos + 1;
+                    pos = end + 1;
+                    Raw::Str(start, end)
                 }
-                pos = start + len;
-                Raw::Num(start, pos)
+                b'0'..=b'9' => {
+                    let start = pos;
+                    pos = integer_end(b, pos)?;
+                    Raw::Num(start, pos)
+                }
+                _ => return None,
+            };
+            *slot = Some(value);
+        } else {
+            // A member hfjwt does not read: refuse duplicates as the general reader does,
+            // then step over its value.
+            if skipped
+                .get(..n_skipped)?
+                .iter()
+                .any(|&(s, e)| b.get(s..e) == Some(key))
+            {
+                return None;
             }
-            _ => return None,
-        };
-        *slot = Some(value);
+            *skipped.get_mut(n_skipped)? = (key_start, key_end);
+            n_skipped += 1;
+            pos = skip_value(b, pos)?;
+        }
         // A fraction, an exponent or whitespace after a value lands here too: give up.
         match b.get(pos)? {
             b',' => pos += 1,
             b'}' if pos + 1 == b.len() => return Some((found, escaped)),
+            _ => return None,
+        }
+    }
+}
+
+/// The end (closing quote) of the string whose contents start at `start`, and whether it
+/// has escapes; `None` for a control character or a bad escape.
+fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut end = start;
+    let mut escaped = false;
+    loop {
+        end += json::find_special(b.get(end..)?)?;
+        match b.get(end)? {
+            b'"' => return Some((end, escaped)),
+            b'\\' => {
+                escaped = true;
+                end += json::escape_at(b, end)?.1; // a bad escape: give up
+            }
+            _ => return None, // a control character
+        }
+    }
+}
+
+/// The end of the non-negative integer literal at `pos`; `None` for a leading zero.
+fn integer_end(b: &[u8], pos: usize) -> Option<usize> {
+    let len = b.get(pos..)?.iter().take_while(|c| c.is_ascii_digit()).count();
+    if len == 0 || len > 1 && b.get(pos) == Some(&b'0') {
+        return None; // a leading zero is not JSON
+    }
+    Some(pos + len)
+}
+
+/// The end of a skipped member's value at `pos`: a string, an integer (optionally negative),
+/// `true`, `false`, `null`, or an array of those (not nested). `None` for anything else.
+fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
+    let scalar = |pos: usize| -> Option<usize> {
+        match *b.get(pos)? {
+            b'"' => string_end(b, pos + 1).map(|(end, _)| end + 1),
+            b'-' => integer_end(b, pos + 1),
+            b'0'..=b'9' => integer_end(b, pos),
+            c @ (b't' | b'f' | b'n') => {
+                let lit: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                let end = pos + lit.len();
+                (b.get(pos..end)? == lit).then_some(end)
+            }
+            _ => None,
+        }
+    };
+    if b.get(pos) != Some(&b'[') {
+        return scalar(pos);
+    }
+    let mut pos = pos + 1;
+    if b.get(pos) == Some(&b']') {
+        return Some(pos + 1);
+    }
+    loop {
+        pos = scalar(pos)?;
+        match b.get(pos)? {
+            b',' => pos += 1,
+            b']' => return Some(pos + 1),
             _ => return None,
         }
     }
@@ -418,13 +491,27 @@ mod tests {
             "{\"iat\":1,\"jti\":\"\u{e9}\",\"email\":\"a@b.co\",\"name\":\"Jos\u{e9}\"}".as_bytes(),
             // PyJWT's ensure_ascii output, and every escape JSON has.
             br#"{"name":"Jos\u00e9 \ud83d\ude00","email":"a@b.co","iat":1,"jti":"j\"1\\\/\b\f\n\r\t"}"#,
+            // Claims hfjwt does not read, skipped: a portal's extras.
+            br#"{"iat":1,"jti":"x","email":"a@b.co","sub":"y"}"#,
+            br#"{"iat":1,"jti":"x","email":"a@b.co","groups":["a","b\u00e9"],"n":-7,"ok":true,"z":null,"f":false,"e":[]}"#,
         ] {
             assert!(compact(p).is_some(), "{:?}", core::str::from_utf8(p));
             read_both(p);
         }
         for p in [
-            &br#"{"iat":1,"jti":"x","email":"a@b.co","sub":"y"}"#[..], // an unknown claim
-            br#"{"iat":1,"iat":2}"#,
+            &br#"{"iat":1,"iat":2}"#[..],
+            br#"{"iat":1,"sub":"x","sub":"y"}"#, // a duplicate claim hfjwt does not read
+            br#"{"iat":1,"g":[[1]]}"#,           // nested: general
+            br#"{"iat":1,"g":{"a":1}}"#,
+            br#"{"iat":1,"g":[1,]}"#,
+            br#"{"iat":1,"g":[1 ]}"#,
+            br#"{"iat":1,"g":1.5}"#,
+            br#"{"iat":1,"g":-}"#,
+            br#"{"iat":1,"g":-01}"#,
+            br#"{"iat":1,"g":tru}"#,
+            br#"{"iat":1,"g":"\ud800"}"#,
+            br#"{"iat":1,"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1}"#, // > 8 skipped
+            br#"{"iat":1,"s\u0075b":1}"#,
             br#"{"iat":1,"jti":"x","email":"a@b.co","aud":["kiosk-a"]}"#, // arrays: general
             br#"{"iat":1,"jti":"x","email":"a@b.co","aud":null}"#,
             br#"{"iat":01}"#,
@@ -493,7 +580,12 @@ b"}"#,
                 b"[1,{}]",
                 b"[\"x\",\"a@b.co\"]",
                 b"[]",
+                b"[",
+                b"]",
                 b"{\"k\":1}",
+                b"\"groups\"",
+                b"false",
+                b"-0",
             ]
             .to_vec(),
         )
@@ -502,7 +594,7 @@ b"}"#,
     /// A member `"key":value` from the same pools.
     fn member() -> impl Strategy<Value = Vec<u8>> {
         let key = prop::sample::select(std::vec![
-            "iat", "jti", "email", "name", "exp", "nbf", "aud", "sub"
+            "iat", "jti", "email", "name", "exp", "nbf", "aud", "sub", "groups", "s\\u0075b"
         ]);
         let value = prop::sample::select(std::vec![
             "0",
@@ -523,6 +615,12 @@ b"}"#,
             "[\"x\",2]",
             "{}",
             "true",
+            "false",
+            "-0",
+            "-01",
+            "[null,-1,true,\"\\u00e9\"]",
+            "[[]]",
+            "[\"\\ud800\"]",
         ]);
         (key, value).prop_map(|(k, v)| std::format!("\"{k}\":{v}").into_bytes())
     }
