@@ -7,7 +7,15 @@ Mint: ``hfjwt.mint`` vs ``jwt.encode`` of the same claims (same bytes out, but f
 ``jti``, checked by ``hfjwt.Verifier.verify`` (signature, claims, 120 s window, replay cache
 recording every jti) and by ``jwt.decode(..., options={"require": ["iat", "jti"]})``; the
 stateless ``hfjwt.decode`` is shown too. Best of R runs; a benchmark, not a test: it prints
-and exits 0. The target is hfjwt at least 10x faster for both.
+and exits 0. The targets: mint at least 25x faster than PyJWT, verify (both rows) at least
+10x; the last line restates the mint target as the time it allows at this run's PyJWT speed.
+
+Method: both libraries run the same loop over the same prepared claims (the loop and the dict
+look-ups are counted for both), with the same 32-character ``str`` key on every call, as an
+application passes its one key. Each row times N calls in one ``perf_counter_ns`` interval;
+the best of R runs is kept, as the run least disturbed by other work. Pin the process to
+one idle core for stable numbers (``taskset -c 1 python bench/bench.py``) and run it more
+than once: on a shared machine the runs differ by several percent.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ import jwt
 import hfjwt
 
 KEY = "0123456789abcdefghijklmnopqrstuv"
-TARGET = 10.0
+# How many times faster than PyJWT hfjwt should be, per operation.
+MINT_TARGET = 25.0
+VERIFY_TARGET = 10.0
 
 
 def best_ns_per_op(run: Callable[[], int], repeat: int) -> float:
@@ -85,17 +95,25 @@ def main() -> int:
         f" on {platform.machine()}; {n} tokens of {len(tokens[0])} bytes, best of {repeat}"
     )
     rows = [
-        ("mint", mint_hfjwt, mint_pyjwt),
-        ("verify (Verifier.verify, replay cache on)", verify_hfjwt, decode_pyjwt),
-        ("verify (stateless hfjwt.decode)", decode_hfjwt, decode_pyjwt),
+        ("mint", mint_hfjwt, mint_pyjwt, MINT_TARGET),
+        ("verify (Verifier.verify, replay cache on)", verify_hfjwt, decode_pyjwt, VERIFY_TARGET),
+        ("verify (stateless hfjwt.decode)", decode_hfjwt, decode_pyjwt, VERIFY_TARGET),
     ]
     print(f"{'operation':44} {'hfjwt µs':>9} {'PyJWT µs':>9} {'ratio':>7}")
-    for label, ours_fn, theirs_fn in rows:
+    mint_line = ""
+    for label, ours_fn, theirs_fn, target in rows:
         a = best_ns_per_op(ours_fn, repeat) / 1000
         b = best_ns_per_op(theirs_fn, repeat) / 1000
         ratio = b / a
-        verdict = "meets" if ratio >= TARGET else "BELOW"
-        print(f"{label:44} {a:9.2f} {b:9.2f} {ratio:6.1f}x  ({verdict} the {TARGET:.0f}x target)")
+        verdict = "meets" if ratio >= target else "BELOW"
+        print(f"{label:44} {a:9.2f} {b:9.2f} {ratio:6.1f}x  ({verdict} the {target:.0f}x target)")
+        if label == "mint":
+            # The target as a time: what hfjwt may take, given PyJWT's speed in this run.
+            mint_line = (
+                f"mint target {target:.0f}x: hfjwt.mint at most {b / target:.2f} µs"
+                f" (PyJWT {b:.2f} µs / {target:.0f}); took {a:.2f} µs, {ratio:.1f}x: {verdict}"
+            )
+    print(mint_line)
     return 0
 
 

@@ -5,12 +5,15 @@
 //! contain is left to the core.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hfjwt::{Key, Policy, ReturnTo, Site};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyString};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::errors;
 
@@ -22,24 +25,146 @@ use crate::errors;
 /// `ConfigError`), the rule `hfjwt-sim` applies to its key files. `bytes` are raw key
 /// material and taken as given: any byte, a newline or a space included, can be part of a
 /// binary key.
+///
+/// The derived key is remembered per thread for the exact key given last (see
+/// [`KeyCache`]): `mint(KEY, ...)` with the same key on every call keys HMAC once, not per
+/// call. A key that fails is never remembered, so every call with it fails again.
 pub fn key(obj: &Bound<'_, PyAny>) -> PyResult<Key> {
     let py = obj.py();
-    let made = if let Ok(b) = obj.cast::<PyBytes>() {
-        Key::new(b.as_bytes())
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        cached_key(b.as_bytes(), KeyForm::Bytes)
     } else if let Ok(s) = obj.cast::<PyString>() {
-        let utf8 = s.encode_utf8()?;
-        let text = key_text(utf8.as_bytes())
-            .map_err(|problem| key_problem_error(&format!("the key {problem}")))?;
-        Key::new(text)
+        // Borrowed from the str where Python allows (3.10+, or any non-abi3 build); the copy
+        // an abi3-py39 build makes is wiped after use.
+        match s.to_cow()? {
+            Cow::Borrowed(text) => cached_key(text.as_bytes(), KeyForm::Text),
+            Cow::Owned(text) => cached_key(Zeroizing::new(text).as_bytes(), KeyForm::Text),
+        }
     } else if let Ok(b) = obj.cast::<PyByteArray>() {
-        Key::new(&b.to_vec())
+        cached_key(&Zeroizing::new(b.to_vec()), KeyForm::Bytes)
     } else {
-        return Err(PyTypeError::new_err(format!(
+        Err(KeyError::Python(PyTypeError::new_err(format!(
             "key must be str or bytes, not {}",
             type_name(obj)
-        )));
+        ))))
+    }
+    .map_err(|e| e.into_py_err(py))
+}
+
+/// How the bytes of a key argument are read: a `str`'s UTF-8 is key text ([`key_text`]'s
+/// rule applies), `bytes`/`bytearray` are the key itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyForm {
+    Text,
+    Bytes,
+}
+
+/// Why a key argument was refused, before it becomes a Python exception (outside the cache's
+/// borrow).
+enum KeyError {
+    Text(hfjwt::KeyTextProblem),
+    Core(hfjwt::Error),
+    Python(PyErr),
+}
+
+impl From<PyErr> for KeyError {
+    fn from(e: PyErr) -> Self {
+        KeyError::Python(e)
+    }
+}
+
+impl KeyError {
+    fn into_py_err(self, py: Python<'_>) -> PyErr {
+        match self {
+            KeyError::Text(problem) => key_problem_error(&format!("the key {problem}")),
+            KeyError::Core(e) => errors::to_py(py, e),
+            KeyError::Python(e) => e,
+        }
+    }
+}
+
+/// Keys longer than this are derived on every call and not remembered (`key_text` refuses
+/// longer key text anyway).
+const CACHED_KEY_MAX: usize = hfjwt::MAX_KEY_TEXT_LEN;
+
+/// The last key a thread derived, with the exact argument bytes it came from.
+///
+/// Deriving an HS256 key costs two SHA-256 compressions, plus [`key_text`]'s checks for a
+/// `str`: about 0.14 µs, where a whole `mint` from Python takes about 0.5 µs. Callers pass
+/// the same key, so each thread keeps the last one. A call hits only when its argument has
+/// the same form (text or bytes) and the same bytes, compared in constant time (the length is
+/// not secret); the derived key is then exactly what deriving it again would give, since
+/// `key_text` and `Key::new` depend on those bytes alone.
+///
+/// Per thread (a `thread_local!`), not shared: no lock, nothing to contend for with or
+/// without the GIL (free-threaded builds included), and no key crosses threads. The bytes
+/// kept are the key the caller holds in its own `str`/`bytes` anyway; they and the derived
+/// midstates are zeroized when the entry is replaced, and when the thread ends (`Key` wipes
+/// itself on drop; [`Drop`] below wipes the bytes).
+struct KeyCache {
+    form: KeyForm,
+    source: Vec<u8>,
+    key: Key,
+}
+
+impl Drop for KeyCache {
+    fn drop(&mut self) {
+        self.source.zeroize();
+    }
+}
+
+thread_local! {
+    static LAST_KEY: RefCell<Option<KeyCache>> = const { RefCell::new(None) };
+}
+
+/// The key for these argument bytes: the remembered one when they match it, else derived (and
+/// remembered if it is valid).
+fn cached_key(source: &[u8], form: KeyForm) -> Result<Key, KeyError> {
+    let hit = |c: &KeyCache| c.form == form && same_bytes(&c.source, source);
+    // `try_with`/`try_borrow`: during thread teardown, or should a call ever re-enter, the key
+    // is simply derived without the cache.
+    let found = LAST_KEY
+        .try_with(|slot| {
+            slot.try_borrow()
+                .ok()
+                .and_then(|c| c.as_ref().filter(|c| hit(c)).map(|c| c.key.clone()))
+        })
+        .ok()
+        .flatten();
+    if let Some(key) = found {
+        return Ok(key);
+    }
+    let key = derive_key(source, form)?;
+    if source.len() <= CACHED_KEY_MAX {
+        let entry = KeyCache {
+            form,
+            source: source.to_vec(),
+            key: key.clone(),
+        };
+        // Replacing the entry drops (and so wipes) the previous one.
+        let _ = LAST_KEY.try_with(|slot| {
+            if let Ok(mut slot) = slot.try_borrow_mut() {
+                *slot = Some(entry);
+            }
+        });
+    }
+    Ok(key)
+}
+
+/// Whether `a` and `b` hold the same bytes, in time that depends on their lengths only: the
+/// differences are OR-ed together with no early exit, and only that one byte goes through
+/// `subtle`'s optimisation barrier (`ct_eq` on slices pays the barrier once per byte).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)).ct_eq(&0))
+}
+
+/// The key these argument bytes stand for, by the rules in [`key`].
+fn derive_key(source: &[u8], form: KeyForm) -> Result<Key, KeyError> {
+    let material = match form {
+        KeyForm::Bytes => source,
+        KeyForm::Text => key_text(source).map_err(KeyError::Text)?,
     };
-    made.map_err(|e| errors::to_py(py, e))
+    Key::new(material).map_err(KeyError::Core)
 }
 
 pub use hfjwt::key_text;
@@ -216,47 +341,32 @@ pub fn return_to<'a>(py: Python<'_>, value: Option<&'a str>) -> PyResult<Option<
         .transpose()
 }
 
-/// A fresh random (version 4) UUID in its usual 36-character form, from the OS's CSPRNG.
-pub fn uuid4() -> PyResult<String> {
+/// A fresh random (version 4) UUID in its usual 36-character form, from the OS's CSPRNG,
+/// written into `out`.
+pub fn uuid4(out: &mut [u8; 36]) -> PyResult<&str> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = [0u8; 16];
     getrandom::fill(&mut b)
         .map_err(|e| PyOSError::new_err(format!("no randomness for a jti: {e}")))?;
-    let [
-        b0,
-        b1,
-        b2,
-        b3,
-        b4,
-        b5,
-        b6,
-        b7,
-        b8,
-        b9,
-        b10,
-        b11,
-        b12,
-        b13,
-        b14,
-        b15,
-    ] = b;
-    let (b6, b8) = ((b6 & 0x0f) | 0x40, (b8 & 0x3f) | 0x80); // version 4, RFC 4122 variant
-    let groups: [&[u8]; 5] = [
-        &[b0, b1, b2, b3],
-        &[b4, b5],
-        &[b6, b7],
-        &[b8, b9],
-        &[b10, b11, b12, b13, b14, b15],
-    ];
-    let mut out = String::with_capacity(36);
-    for (i, group) in groups.iter().enumerate() {
-        if i > 0 {
-            out.push('-');
+    let [_, _, _, _, _, _, b6, _, b8, ..] = &mut b;
+    (*b6, *b8) = ((*b6 & 0x0f) | 0x40, (*b8 & 0x3f) | 0x80); // version 4, RFC 4122 variant
+    // Hex digits two per byte, with a dash before bytes 4, 6, 8 and 10 (8-4-4-4-12).
+    let mut at = 0;
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            if let Some(d) = out.get_mut(at) {
+                *d = b'-';
+            }
+            at += 1;
         }
-        for byte in group.iter() {
-            out.push_str(&format!("{byte:02x}"));
+        for nibble in [byte >> 4, byte & 0x0f] {
+            if let (Some(d), Some(h)) = (out.get_mut(at), HEX.get(usize::from(nibble))) {
+                *d = *h;
+            }
+            at += 1;
         }
     }
-    Ok(out)
+    std::str::from_utf8(out).map_err(|_| PyOSError::new_err("jti is not ASCII"))
 }
 
 /// The Python type name of `obj`, for error messages.

@@ -15,6 +15,7 @@ mod convert;
 mod errors;
 mod verifier;
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use hfjwt::{AnyDomain, ErrorKind, Grant, Policy, ReplayCache, scratch_len, token_len};
@@ -28,6 +29,9 @@ use pyo3::{intern, wrap_pyfunction};
 const URL_CAP: usize = 16 * 1024;
 /// The first buffer tried: room for a login URL with a typical (~300-byte) token.
 const SHORT_URL: usize = 1024;
+/// The stack buffer `mint` tries first: room for any token with short claims (HappyFox's
+/// usual name, email, iat and jti come to about 200 bytes).
+const SHORT_TOKEN: usize = 512;
 
 /// mint(key, *, email, name=None, iat=None, jti=None, aud=None, exp=None, nbf=None) -> str
 ///
@@ -55,9 +59,10 @@ fn mint<'py>(
     let email = convert::text(email, "email")?;
     let name = name.map(|n| convert::text(n, "name")).transpose()?;
     let iat = convert::unix_seconds(iat, "iat")?;
+    let mut fresh_jti = [0u8; 36];
     let jti = match jti {
         Some(j) => convert::text(j, "jti")?,
-        None => convert::uuid4()?.into(),
+        None => Cow::Borrowed(convert::uuid4(&mut fresh_jti)?),
     };
     let aud = aud.map(|a| convert::text(a, "aud")).transpose()?;
     let mut grant = Grant::new(&email, iat, &jti);
@@ -73,11 +78,18 @@ fn mint<'py>(
     if let Some(nbf) = nbf {
         grant = grant.with_not_before(convert::unix_seconds(Some(nbf), "nbf")?);
     }
-    let mut buf = vec![0u8; token_len(&grant)];
-    let token = guarded(|| hfjwt::mint(&key, &grant, &mut buf))?;
-    token
-        .map(|t| PyString::new(py, t))
-        .map_err(|e| errors::to_py(py, e))
+    // Most tokens fit a stack buffer; sizing one exactly (`token_len`) walks the claims a
+    // second time, so that is only done for a token that does not fit.
+    let mut short = [0u8; SHORT_TOKEN];
+    let token = match guarded(|| hfjwt::mint(&key, &grant, &mut short))? {
+        Ok(t) => Ok(PyString::new(py, t)),
+        Err(e) if e.kind() == ErrorKind::BufferTooSmall => {
+            let mut buf = vec![0u8; token_len(&grant)];
+            guarded(|| hfjwt::mint(&key, &grant, &mut buf))?.map(|t| PyString::new(py, t))
+        }
+        Err(e) => Err(e),
+    };
+    token.map_err(|e| errors::to_py(py, e))
 }
 
 /// login_url(token, *, account=None, domain=None, origin=None, return_to="home") -> str

@@ -24,6 +24,19 @@ def test_mint_defaults_and_bytes_keys() -> None:
     assert len({hfjwt.mint(KEY, email="a@b.co", iat=NOW) for _ in range(50)}) == 50
 
 
+def test_default_jti_is_a_canonical_random_uuid() -> None:
+    jtis = [hfjwt.decode(hfjwt.mint(KEY, email="a@b.co"), KEY)["jti"] for _ in range(200)]
+    for jti in jtis:
+        u = uuid.UUID(jti)
+        assert str(u) == jti  # 8-4-4-4-12 lowercase hex
+        assert u.version == 4 and u.variant == uuid.RFC_4122
+    assert len(set(jtis)) == len(jtis)
+    # Every random hex digit takes several values over 200 UUIDs (none stuck at one).
+    for at in range(36):
+        if at not in (8, 13, 14, 18, 19, 23):  # the dashes, the version and variant digits
+            assert len({j[at] for j in jtis}) > 4, at
+
+
 def test_login_and_logout_urls() -> None:
     assert (
         hfjwt.login_url("a.b.c", account="acme")

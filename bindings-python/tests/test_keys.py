@@ -94,6 +94,60 @@ def test_bytes_keys_are_taken_as_given(raw: bytes) -> None:
         hfjwt.decode(token, KEY, max_age=2**40)
 
 
+def test_the_key_remembered_per_thread_is_only_reused_for_the_same_key() -> None:
+    # Each thread keeps the key it derived last (src/convert.rs, KeyCache); every check still
+    # applies to every call, whatever was remembered before it.
+    raw = KEY.encode()
+    assert same_token(KEY) and same_token(KEY)  # derived, then remembered
+    # The same bytes as text and as bytes are different keys: the text loses its newline.
+    text_token = hfjwt.mint(KEY + "\n", email="a@b.co", iat=NOW, jti="k")
+    bytes_token = hfjwt.mint(raw + b"\n", email="a@b.co", iat=NOW, jti="k")
+    assert text_token != bytes_token
+    assert hfjwt.mint(KEY + "\n", email="a@b.co", iat=NOW, jti="k") == text_token
+    assert hfjwt.mint(raw + b"\n", email="a@b.co", iat=NOW, jti="k") == bytes_token
+    # A refused key is refused again right after a good one, and does not evict it.
+    for _ in range(2):
+        assert same_token(KEY)
+        with pytest.raises(hfjwt.ConfigError):
+            hfjwt.mint(KEY + " ", email="a@b.co")
+        with pytest.raises(hfjwt.WeakKey):
+            hfjwt.mint(raw[:31], email="a@b.co")
+    # A key differing from the remembered one only in its last byte is not mistaken for it.
+    other = KEY[:-1] + ("a" if KEY[-1] != "a" else "b")
+    assert not same_token(other)
+    # A bytearray is compared by its contents at each call, so changing it changes the key.
+    mutable = bytearray(raw)
+    assert hfjwt.mint(mutable, email="a@b.co", iat=NOW, jti="k") == hfjwt.mint(
+        raw, email="a@b.co", iat=NOW, jti="k"
+    )
+    mutable[0] ^= 1
+    assert hfjwt.mint(mutable, email="a@b.co", iat=NOW, jti="k") == hfjwt.mint(
+        bytes(mutable), email="a@b.co", iat=NOW, jti="k"
+    )
+    assert not same_token(mutable)
+
+
+def test_threads_minting_with_different_keys_each_get_their_own() -> None:
+    import threading
+
+    keys = [f"{i:02d}" + KEY[2:] for i in range(8)]
+    expected = {k: hfjwt.mint(k.encode(), email="a@b.co", iat=NOW, jti="k") for k in keys}
+    failures: list[str] = []
+
+    def run(key: str) -> None:
+        for _ in range(500):
+            if hfjwt.mint(key, email="a@b.co", iat=NOW, jti="k") != expected[key]:
+                failures.append(key)
+                return
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
 def cli(
     *args: str, stdin: bytes = b"", env: Optional[dict[str, str]] = None
 ) -> subprocess.CompletedProcess[str]:
