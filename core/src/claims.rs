@@ -175,7 +175,9 @@ pub trait DomainAllowList {
     /// Whether a token whose email is in `domain` may pass.
     fn allows(&self, domain: &str) -> bool;
 
-    /// Whether this list restricts anything (if so, tokens must carry an email).
+    /// Whether this list restricts anything (if so, tokens must carry an email). A list that
+    /// returns `false` allows every domain and is never asked: the verifier skips
+    /// [`allows`](Self::allows). The default, `true`, always asks.
     fn restricts(&self) -> bool {
         true
     }

@@ -555,6 +555,13 @@ pub(crate) enum Fraction {
 /// it may already be dead; `exp = 100` refuses all of second 100, rounding up would accept
 /// it until 101.
 pub(crate) fn numeric_date(lit: &[u8], fraction: Fraction) -> Option<u64> {
+    // Up to 19 digits cannot overflow a u64: the shape of every `iat` in practice.
+    if (1..=19).contains(&lit.len()) && lit.iter().all(u8::is_ascii_digit) {
+        return Some(
+            lit.iter()
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')),
+        );
+    }
     let (int, frac) = match lit.iter().position(|&c| c == b'.') {
         Some(dot) => (lit.get(..dot)?, lit.get(dot + 1..)?),
         None => (lit, &[][..]),
@@ -712,7 +719,11 @@ mod tests {
             let mut w = [0u8; 8];
             for (i, b) in w.iter_mut().enumerate() {
                 let r = (seed >> (i * 8)) as u8;
-                *b = if r & 1 == 0 { NEAR[usize::from(r >> 1) % NEAR.len()] } else { r };
+                *b = if r & 1 == 0 {
+                    NEAR[usize::from(r >> 1) % NEAR.len()]
+                } else {
+                    r
+                };
             }
             let m = special_mask(u64::from_le_bytes(w));
             let first = w.iter().position(|&c| is_special(c));

@@ -211,8 +211,8 @@ impl Outer<'_> {
         block[32] = 0x80;
         block[BLOCK - 8..].copy_from_slice(&(((BLOCK + SIG_LEN) as u64) << 3).to_be_bytes());
         let mut outer = self.key.outer;
+        // The block holds the inner digest, worthless without the outer midstate: not wiped.
         compress256(&mut outer, core::slice::from_ref(&block));
-        block.zeroize();
         let tag = digest_bytes(&outer);
         outer.zeroize();
         tag

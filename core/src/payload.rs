@@ -70,14 +70,15 @@ impl Found {
 
     /// The slot for a claim name, `None` for claims hfjwt ignores.
     fn slot(&mut self, name: &[u8]) -> Option<&mut Option<Raw>> {
-        Some(match name {
-            b"iat" => &mut self.iat,
-            b"jti" => &mut self.jti,
-            b"email" => &mut self.email,
-            b"name" => &mut self.name,
-            b"exp" => &mut self.exp,
-            b"nbf" => &mut self.nbf,
-            b"aud" => &mut self.aud,
+        // Byte patterns, not byte-string literals: fixed compares instead of `memcmp` calls.
+        Some(match *name {
+            [b'i', b'a', b't'] => &mut self.iat,
+            [b'j', b't', b'i'] => &mut self.jti,
+            [b'e', b'm', b'a', b'i', b'l'] => &mut self.email,
+            [b'n', b'a', b'm', b'e'] => &mut self.name,
+            [b'e', b'x', b'p'] => &mut self.exp,
+            [b'n', b'b', b'f'] => &mut self.nbf,
+            [b'a', b'u', b'd'] => &mut self.aud,
             _ => return None,
         })
     }
@@ -232,7 +233,11 @@ fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
 
 /// The end of the non-negative integer literal at `pos`; `None` for a leading zero.
 fn integer_end(b: &[u8], pos: usize) -> Option<usize> {
-    let len = b.get(pos..)?.iter().take_while(|c| c.is_ascii_digit()).count();
+    let len = b
+        .get(pos..)?
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
     if len == 0 || len > 1 && b.get(pos) == Some(&b'0') {
         return None; // a leading zero is not JSON
     }
@@ -594,7 +599,16 @@ b"}"#,
     /// A member `"key":value` from the same pools.
     fn member() -> impl Strategy<Value = Vec<u8>> {
         let key = prop::sample::select(std::vec![
-            "iat", "jti", "email", "name", "exp", "nbf", "aud", "sub", "groups", "s\\u0075b"
+            "iat",
+            "jti",
+            "email",
+            "name",
+            "exp",
+            "nbf",
+            "aud",
+            "sub",
+            "groups",
+            "s\\u0075b"
         ]);
         let value = prop::sample::select(std::vec![
             "0",
