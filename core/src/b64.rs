@@ -99,12 +99,26 @@ pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
 /// A verifier hashes a SHA-256 block in `step`: the block's rounds form one long dependency
 /// chain that leaves most of the core idle, and the decoding that follows in program order
 /// runs beside it.
+///
+/// Only on 64-bit targets: a microcontroller's in-order core gains nothing from the
+/// interleaving, so there `step` is never called and [`decode`]'s one copy serves both.
+#[cfg(target_pointer_width = "64")]
 pub(crate) fn decode_stepped<'o>(
     input: &[u8],
     out: &'o mut [u8],
     step: impl FnMut(),
 ) -> Option<&'o [u8]> {
     decode_with(input, out, quad, step)
+}
+
+/// [`decode`]: see the 64-bit version.
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) fn decode_stepped<'o>(
+    input: &[u8],
+    out: &'o mut [u8],
+    _: impl FnMut(),
+) -> Option<&'o [u8]> {
+    decode(input, out)
 }
 
 fn decode_with<'o>(
@@ -128,9 +142,18 @@ fn decode_with<'o>(
     };
     let (pairs, odd) = quads.as_chunks::<2>();
     let (sixes, odd_out) = body.as_chunks_mut::<6>();
-    // Eight pairs are 64 characters.
-    let (runs, pairs_left) = pairs.as_chunks::<8>();
-    let (runs_out, sixes_left) = sixes.as_chunks_mut::<8>();
+    // Eight pairs are 64 characters. (Microcontrollers never step: one loop, less code.)
+    let stepping = cfg!(target_pointer_width = "64");
+    let (runs, pairs_left) = if stepping {
+        pairs.as_chunks::<8>()
+    } else {
+        (&[][..], pairs)
+    };
+    let (runs_out, sixes_left) = if stepping {
+        sixes.as_chunks_mut::<8>()
+    } else {
+        (&mut [][..], sixes)
+    };
     for (run, d) in runs.iter().zip(runs_out) {
         step();
         for (p, d) in run.iter().zip(d) {
@@ -266,7 +289,7 @@ impl Writer<'_> {
 
 /// Three bytes as four base64url characters, one lookup per character (microcontrollers).
 #[cfg(any(test, not(target_pointer_width = "64")))]
-fn encode_group_compact(g: &[u8; 3]) -> [u8; 4] {
+pub(crate) fn encode_group_compact(g: &[u8; 3]) -> [u8; 4] {
     let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
     [v >> 18, v >> 12, v >> 6, v].map(|x| ALPHABET[(x & 63) as usize])
 }
@@ -285,16 +308,16 @@ static PAIRS: [[u8; 2]; 4096] = {
 
 /// Three bytes as four base64url characters, one lookup per pair of characters.
 #[cfg(any(test, target_pointer_width = "64"))]
-fn encode_group_pairs(g: &[u8; 3]) -> [u8; 4] {
+pub(crate) fn encode_group_pairs(g: &[u8; 3]) -> [u8; 4] {
     let v = usize::from(g[0]) << 16 | usize::from(g[1]) << 8 | usize::from(g[2]);
     let ([a, b], [c, d]) = (PAIRS[(v >> 12) & 0xfff], PAIRS[v & 0xfff]);
     [a, b, c, d]
 }
 
 #[cfg(not(target_pointer_width = "64"))]
-use encode_group_compact as encode_group;
+pub(crate) use encode_group_compact as encode_group;
 #[cfg(target_pointer_width = "64")]
-use encode_group_pairs as encode_group;
+pub(crate) use encode_group_pairs as encode_group;
 
 #[cfg(test)]
 mod tests {

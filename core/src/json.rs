@@ -555,8 +555,12 @@ pub(crate) enum Fraction {
 /// it may already be dead; `exp = 100` refuses all of second 100, rounding up would accept
 /// it until 101.
 pub(crate) fn numeric_date(lit: &[u8], fraction: Fraction) -> Option<u64> {
-    // Up to 19 digits cannot overflow a u64: the shape of every `iat` in practice.
-    if (1..=19).contains(&lit.len()) && lit.iter().all(u8::is_ascii_digit) {
+    // Up to 19 digits cannot overflow a u64: the shape of every `iat` in practice. (Not on
+    // microcontrollers, where the general path below is fast enough and flash is dear.)
+    if cfg!(target_pointer_width = "64")
+        && (1..=19).contains(&lit.len())
+        && lit.iter().all(u8::is_ascii_digit)
+    {
         return Some(
             lit.iter()
                 .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')),

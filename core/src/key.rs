@@ -202,17 +202,11 @@ pub(crate) struct Outer<'k> {
 impl Outer<'_> {
     /// The MAC.
     pub(crate) fn finish(self) -> [u8; SIG_LEN] {
-        // One block: the inner digest, then padding for 64 + 32 bytes.
-        let mut block: Block = [0; BLOCK];
+        // One block: the inner digest, then padding for 64 + 32 bytes. The block holds the
+        // inner digest, worthless without the outer midstate: it is not wiped.
         let digest = digest_bytes(&self.inner);
-        if let Some(dst) = block.first_chunk_mut::<32>() {
-            *dst = digest;
-        }
-        block[32] = 0x80;
-        block[BLOCK - 8..].copy_from_slice(&(((BLOCK + SIG_LEN) as u64) << 3).to_be_bytes());
         let mut outer = self.key.outer;
-        // The block holds the inner digest, worthless without the outer midstate: not wiped.
-        compress256(&mut outer, core::slice::from_ref(&block));
+        pad_and_compress(&mut outer, &digest, ((BLOCK + SIG_LEN) as u64) << 3, false);
         let tag = digest_bytes(&outer);
         outer.zeroize();
         tag
@@ -233,6 +227,8 @@ impl Drop for Mac<'_> {
 
 /// Absorbs a message's last partial block (`tail`, shorter than a block) and SHA-256's
 /// padding for a message of `bits` bits; `secret`: the tail is key material, wipe the copy.
+// Three callers: one copy on microcontrollers, inlined (and specialised) elsewhere.
+#[cfg_attr(not(target_pointer_width = "64"), inline(never))]
 fn pad_and_compress(state: &mut [u32; 8], tail: &[u8], bits: u64, secret: bool) {
     let mut last = [[0u8; BLOCK]; 2];
     let flat = last.as_flattened_mut();

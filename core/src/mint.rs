@@ -108,20 +108,25 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
         return refuse(small);
     };
     *header = *HEADER_DOT;
-    // The claims are base64url-encoded as they are written, with no intermediate buffer,
-    // and each whole block of the signing input is hashed as soon as it is written: the
-    // writing runs beside SHA-256's rounds.
-    let mut w = HashingWriter {
-        b64: b64::Writer::at(out, HEADER_DOT.len()),
-        mac: key.mac(),
-        hashed: 0,
-    };
-    if write_claims(grant, &mut w).is_none() {
-        return refuse(small);
-    }
-    let HashingWriter { b64, mac, hashed } = w;
-    let Some(payload_end) = b64.finish() else {
-        return refuse(small);
+
+    let (mac, hashed, payload_end) = match staged(grant, out, key) {
+        Some(Ok(staged)) => staged,
+        Some(Err(())) => return refuse(small),
+        None => {
+            let mut w = HashingWriter {
+                b64: b64::Writer::at(out, HEADER_DOT.len()),
+                mac: key.mac(),
+                hashed: 0,
+            };
+            if write_claims(grant, &mut w).is_none() {
+                return refuse(small);
+            }
+            let HashingWriter { b64, mac, hashed } = w;
+            let Some(payload_end) = b64.finish() else {
+                return refuse(small);
+            };
+            (mac, hashed, payload_end)
+        }
     };
     let total = payload_end + 1 + SIG_B64_LEN;
     let Some(token) = out.get_mut(..total) else {
@@ -141,6 +146,79 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     core::str::from_utf8(token).map_err(|_| small)
 }
 
+/// The claims JSON of a usual grant fits a small stack buffer: written there, it is
+/// base64url-encoded in one pass of whole groups, and each block of the signing input is
+/// hashed as soon as it is written, so the encoding runs beside SHA-256's rounds (the MAC in
+/// progress, the bytes it hashed and the payload's end). `None` when the claims are longer
+/// than the stage: they stream through the base64url writer instead (same bytes, slower).
+/// `Some(Err(()))` when `out` is too short.
+///
+/// Only on 64-bit targets: a microcontroller has no out-of-order core to run the encoding
+/// beside the hashing, and the second path would cost it flash.
+#[cfg(target_pointer_width = "64")]
+fn staged<'k>(
+    grant: &Grant<'_>,
+    out: &mut [u8],
+    key: &'k Key,
+) -> Option<Result<(Mac<'k>, usize, usize), ()>> {
+    let mut stage = [0u8; STAGE];
+    let mut json = Cursor {
+        buf: &mut stage,
+        pos: 0,
+    };
+    let len = write_claims(grant, &mut json).map(|()| json.pos)?;
+    let json = stage.get(..len).unwrap_or_default();
+    let payload_end = HEADER_DOT.len() + b64::encoded_len(json.len());
+    if out.len() < payload_end + 1 + SIG_B64_LEN {
+        return Some(Err(()));
+    }
+    Some(
+        encode_hashing(json, out, key.mac())
+            .map(|(mac, hashed)| (mac, hashed, payload_end))
+            .ok_or(()),
+    )
+}
+
+/// Microcontrollers always stream (see the 64-bit version).
+#[cfg(not(target_pointer_width = "64"))]
+fn staged<'k>(
+    _: &Grant<'_>,
+    _: &mut [u8],
+    _: &'k Key,
+) -> Option<Result<(Mac<'k>, usize, usize), ()>> {
+    None
+}
+
+/// Claims JSON up to this many bytes is staged on the stack (a HappyFox grant's is about
+/// 100–200); longer claims stream through [`HashingWriter`].
+#[cfg(any(test, target_pointer_width = "64"))]
+const STAGE: usize = 256;
+
+/// Encodes `json` as base64url after the header in `out` (which has room), hashing every
+/// whole block of the signing input as soon as it is written; returns the MAC in progress
+/// and how many bytes it has hashed. `None` only if `out` is shorter than promised.
+#[cfg(target_pointer_width = "64")]
+fn encode_hashing<'k>(json: &[u8], out: &mut [u8], mut mac: Mac<'k>) -> Option<(Mac<'k>, usize)> {
+    // 48 bytes are 64 characters: a block's worth of signing input per step.
+    let (runs, rest) = json.as_chunks::<48>();
+    let mut written = HEADER_DOT.len();
+    let mut hashed = 0;
+    for run in runs {
+        let dst = out.get_mut(written..written + 64)?.as_chunks_mut::<4>().0;
+        for (g, d) in run.as_chunks::<3>().0.iter().zip(dst) {
+            *d = b64::encode_group(g);
+        }
+        written += 64;
+        let (blocks, _) = out.get(hashed..written)?.as_chunks::<BLOCK>();
+        mac.blocks(blocks);
+        hashed += blocks.len() * BLOCK;
+    }
+    let mut w = b64::Writer::at(out, written);
+    w.put(rest)?;
+    w.finish()?;
+    Some((mac, hashed))
+}
+
 /// The payload's base64url writer, hashing each whole block of the signing input (the
 /// header before it included) as soon as it is written.
 struct HashingWriter<'b, 'k> {
@@ -153,6 +231,11 @@ struct HashingWriter<'b, 'k> {
 impl Sink for HashingWriter<'_, '_> {
     fn put(&mut self, bytes: &[u8]) -> Option<()> {
         self.b64.put(bytes)?;
+        // A microcontroller's in-order core gains nothing from hashing early: the signing
+        // input is hashed whole at the end there, for less code.
+        if cfg!(not(target_pointer_width = "64")) {
+            return Some(());
+        }
         let fresh = self.b64.written().get(self.hashed..)?;
         if fresh.len() >= BLOCK {
             let (blocks, _) = fresh.as_chunks::<BLOCK>();
@@ -165,6 +248,7 @@ impl Sink for HashingWriter<'_, '_> {
 
 /// The claims HappyFox would refuse: an email that is not an address, an empty `jti`; and
 /// an empty `aud`, which verifiers treat as no audience.
+#[inline(never)] // called from two places: one copy
 fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
     if !is_valid_email(grant.email) {
         return Err(Error::new(Reason::ClaimInvalid(Claim::Email)));
@@ -197,13 +281,13 @@ impl Sink for Counter {
 }
 
 /// Writes bytes as they are.
-#[cfg(test)]
+#[cfg(any(test, target_pointer_width = "64"))]
 struct Cursor<'b> {
     buf: &'b mut [u8],
     pos: usize,
 }
 
-#[cfg(test)]
+#[cfg(any(test, target_pointer_width = "64"))]
 impl Sink for Cursor<'_> {
     fn put(&mut self, bytes: &[u8]) -> Option<()> {
         let end = self.pos.checked_add(bytes.len())?;
@@ -410,5 +494,40 @@ mod tests {
             );
         }
         assert_eq!(mint(&key, &g, &mut buf[..need]).unwrap().len(), need);
+    }
+
+    #[test]
+    fn staged_and_streamed_claims_make_the_same_token_at_every_length() {
+        // Names from empty to past the stack stage (STAGE bytes of JSON), with escapes, so
+        // both the staged encoder and the streaming writer run, each at every alignment.
+        let key = Key::new(&[7u8; 32]).unwrap();
+        let step = if cfg!(miri) { 23 } else { 1 };
+        for len in (0..STAGE + 80).step_by(step) {
+            let name: std::string::String = (0..len)
+                .map(|i| ['a', '"', 'é', '\n', 'Z'][i % 5])
+                .collect();
+            let g = Grant::new("jo@acme.com", 1_700_000_000, "j-1").with_name(&name);
+            let mut json = std::vec![0u8; 4 * len + 100];
+            let mut c = Cursor {
+                buf: &mut json,
+                pos: 0,
+            };
+            write_claims(&g, &mut c).unwrap();
+            let n = c.pos;
+            let json = &json[..n];
+            let si = std::format!("{}.{}", HEADER_B64, Base64UrlUnpadded::encode_string(json));
+            let want = std::format!(
+                "{si}.{}",
+                Base64UrlUnpadded::encode_string(&key.hmac(si.as_bytes()))
+            );
+            let mut buf = std::vec![0u8; token_len(&g)];
+            assert_eq!(mint(&key, &g, &mut buf).unwrap(), want, "name length {len}");
+            // One byte short is refused, on both paths.
+            let short = buf.len() - 1;
+            assert_eq!(
+                mint(&key, &g, &mut buf[..short]).unwrap_err().kind(),
+                ErrorKind::BufferTooSmall
+            );
+        }
     }
 }

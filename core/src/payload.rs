@@ -134,7 +134,7 @@ fn utf8_span<'b>(b: &'b [u8]) -> impl Fn(usize, usize) -> Option<&'b str> {
 }
 
 /// The most members the compact reader skips (claims hfjwt does not read, such as a portal's
-/// `groups`); a payload with more goes to the general reader.
+/// `groups`; on 64-bit targets only); a payload with more goes to the general reader.
 const MAX_SKIPPED: usize = 8;
 
 /// The compact reader: `{"k":v,...}` with no whitespace and unescaped keys, each at most
@@ -192,7 +192,11 @@ fn compact(b: &[u8]) -> Option<(Found, bool)> {
             *slot = Some(value);
         } else {
             // A member hfjwt does not read: refuse duplicates as the general reader does,
-            // then step over its value.
+            // then step over its value. Microcontrollers leave such payloads to the general
+            // reader (same verdicts, slower): flash is dearer there than time.
+            if cfg!(not(target_pointer_width = "64")) {
+                return None;
+            }
             if skipped
                 .get(..n_skipped)?
                 .iter()

@@ -554,7 +554,8 @@ impl<'t> Parts<'t> {
     /// segments); asked only once one of them has failed to decode, since a dot is never
     /// base64url.
     fn more_segments(&self) -> Option<Error> {
-        (self.payload.contains(&b'.') || self.signature.contains(&b'.')).then_some(SEGMENTS)
+        let dot = |s: &[u8]| s.contains(&b'.');
+        (dot(self.payload) || dot(self.signature)).then_some(SEGMENTS)
     }
 
     fn split(token: &'t [u8]) -> Result<Self, Error> {
@@ -597,6 +598,7 @@ fn decode<'o>(b64: &[u8], out: &'o mut [u8], bad: Error, small: Error) -> Result
     }
 }
 
+#[inline(never)] // rare (only non-standard headers): kept out of the hot path
 fn check_header(header: &[u8]) -> Result<(), Error> {
     let mut reader = Reader::new(header, HEADER_JSON)?;
     let mut alg = None;
