@@ -126,7 +126,10 @@ impl Key {
     /// Whether `tag` is the HMAC-SHA256 of `message`, compared in constant time.
     #[cfg(test)]
     fn verify(&self, message: &[u8], tag: &[u8; SIG_LEN]) -> bool {
-        equal(self.hmac(message), tag)
+        let (blocks, tail) = message.as_chunks::<BLOCK>();
+        let mut mac = self.mac();
+        mac.blocks(blocks);
+        mac.finish_inner(tail).matches(tag)
     }
 
     /// A MAC over a message fed in whole blocks, then finished with its tail.
@@ -137,25 +140,6 @@ impl Key {
             blocks: 0,
         }
     }
-}
-
-/// Whether `expected` (a MAC this key computed) equals `tag`, in constant time. The expected
-/// MAC is wiped afterwards: for a forged token it is the signature the forger lacked.
-pub(crate) fn equal(mut expected: [u8; SIG_LEN], tag: &[u8; SIG_LEN]) -> bool {
-    // Branch-free XOR/OR over whole words, then one constant-time test of the result
-    // (`subtle`'s slice comparison would pass every byte through its optimisation barrier).
-    let mut diff = 0u64;
-    for (a, b) in expected
-        .as_chunks::<8>()
-        .0
-        .iter()
-        .zip(tag.as_chunks::<8>().0)
-    {
-        diff |= u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b);
-    }
-    let same = bool::from(diff.ct_eq(&0));
-    expected.zeroize();
-    same
 }
 
 /// HMAC-SHA256 in progress: the inner hash has absorbed `blocks` whole blocks of the message.
@@ -202,14 +186,35 @@ pub(crate) struct Outer<'k> {
 impl Outer<'_> {
     /// The MAC.
     pub(crate) fn finish(self) -> [u8; SIG_LEN] {
+        let mut outer = self.outer_state();
+        let tag = digest_bytes(&outer);
+        outer.zeroize();
+        tag
+    }
+
+    /// Whether the MAC equals `tag`, compared in constant time. The MAC itself is never
+    /// written out: its state words are compared with `tag`'s and wiped (for a forged
+    /// token, the MAC is the signature the forger lacked).
+    pub(crate) fn matches(self, tag: &[u8; SIG_LEN]) -> bool {
+        let mut outer = self.outer_state();
+        // Branch-free XOR/OR over the words, then one constant-time test of the result
+        // (`subtle`'s slice comparison would pass every byte through its optimisation barrier).
+        let mut diff = 0u32;
+        for (word, bytes) in outer.iter().zip(tag.as_chunks::<4>().0) {
+            diff |= word ^ u32::from_be_bytes(*bytes);
+        }
+        outer.zeroize();
+        bool::from(diff.ct_eq(&0))
+    }
+
+    /// The outer hash's final state: SHA-256 of the outer key block, then the inner digest.
+    fn outer_state(&self) -> [u32; 8] {
         // One block: the inner digest, then padding for 64 + 32 bytes. The block holds the
         // inner digest, worthless without the outer midstate: it is not wiped.
         let digest = digest_bytes(&self.inner);
         let mut outer = self.key.outer;
         pad_and_compress(&mut outer, &digest, ((BLOCK + SIG_LEN) as u64) << 3, false);
-        let tag = digest_bytes(&outer);
-        outer.zeroize();
-        tag
+        outer
     }
 }
 

@@ -263,7 +263,7 @@ fn check_grant(grant: &Grant<'_>) -> Result<(), Error> {
 }
 
 /// The header every token starts with, and the dot after it.
-const HEADER_DOT: &[u8; 37] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
+pub(crate) const HEADER_DOT: &[u8; 37] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
 
 /// Where [`write_claims`] sends bytes; `None` once there is no room.
 trait Sink {

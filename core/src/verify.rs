@@ -4,8 +4,8 @@ use crate::b64::{self, SIG_B64_LEN};
 use crate::claims::{AnyDomain, Claims, DomainAllowList, email_domain};
 use crate::error::{Claim, Error, Reason, sat};
 use crate::json::{Reader, Value};
-use crate::key::{self, BLOCK, Key, SIG_LEN};
-use crate::mint::HEADER_B64 as STANDARD_HEADER;
+use crate::key::{BLOCK, Key, SIG_LEN};
+use crate::mint::{HEADER_B64 as STANDARD_HEADER, HEADER_DOT};
 use crate::payload;
 use crate::replay::{ReplayCache, ReplayStore};
 
@@ -374,11 +374,13 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         let parts = Parts::split(token)?;
 
         // The header every HS256 minter (hfjwt, PyJWT, jsonwebtoken) emits is known good.
-        let mut header = [0u8; MAX_HEADER_LEN];
-        let header = if parts.standard_header {
-            None
+        // Another is decoded now (its base64url is judged first) and read now, but what is
+        // wrong with its JSON is reported only after the payload's and signature's base64url.
+        let header_verdict = if parts.standard_header {
+            Ok(())
         } else {
-            Some(decode(
+            let mut header = [0u8; MAX_HEADER_LEN];
+            check_header(decode(
                 parts.header,
                 &mut header,
                 BAD_HEADER_B64,
@@ -420,22 +422,20 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         };
         let inner = mac.finish_inner(last);
 
-        if let Some(header) = header {
-            check_header(header)?;
-        }
+        header_verdict?;
         if !sig_ok {
             return Err(Error::new(Reason::SignatureLength));
         }
         // Read before the verdict, returned only after it: the claims of a forged token are
         // never seen by the caller, and their errors never outrank `signature_mismatch`.
-        let mut expected = None;
+        let mut authentic = false;
         let claims = payload::read_between(
             scratch,
             payload_len,
             self.policy.require_email || self.domains.restricts(),
-            || expected = Some(inner.finish()),
+            || authentic = inner.matches(&sig),
         );
-        if !expected.is_some_and(|e| key::equal(e, &sig)) {
+        if !authentic {
             return Err(Error::new(Reason::SignatureMismatch));
         }
         claims
@@ -565,8 +565,9 @@ impl<'t> Parts<'t> {
         // signature is refused as `segments` when either fails to decode (see
         // `Verifier::authentic_claims`), as a scan for the last dot would have refused it.
         let standard = STANDARD_HEADER.len();
+        // A fixed-size comparison (not `starts_with`, which calls `memcmp`).
         let standard_header =
-            token.starts_with(STANDARD_HEADER.as_bytes()) && token.get(standard) == Some(&b'.');
+            token.first_chunk::<{ STANDARD_HEADER.len() + 1 }>() == Some(HEADER_DOT);
         let first = if standard_header {
             standard
         } else {
