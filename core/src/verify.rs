@@ -411,9 +411,9 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         // A signature of another length is still checked for strict base64url here, but
         // judged only after the header: an HS512 or `none` token is `unsupported_algorithm`.
         let mut sig = [0u8; SIG_LEN];
-        let sig_ok = if parts.signature.len() == SIG_B64_LEN {
-            decode(parts.signature, &mut sig, BAD_SIG_B64, BAD_SIG_B64)
-                .map_err(|e| parts.more_segments().unwrap_or(e))?;
+        let sig_ok = if let Ok(chars) = <&[u8; SIG_B64_LEN]>::try_from(parts.signature) {
+            sig = b64::decode_signature(chars)
+                .ok_or_else(|| parts.more_segments().unwrap_or(BAD_SIG_B64))?;
             true
         } else if b64::is_canonical(parts.signature) {
             false
