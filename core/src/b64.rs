@@ -133,12 +133,12 @@ fn decode_with<'o>(
     // Invalid characters set bits above 23 of their group: OR the groups, look once at the end.
     let mut groups = 0u32;
     // Two groups at a time: six bytes leave as one 48-bit value rather than six byte stores.
-    let mut pair = |[q0, q1]: &[[u8; 4]; 2], d: &mut [u8; 6]| {
+    // Returns the groups ORed (for the validity check) and the 48 bits.
+    // (An invalid group's marks above bit 23 garble the bits; the whole result is then
+    // discarded, so valid groups, below 2^24, need no masking.)
+    let pair = |[q0, q1]: &[[u8; 4]; 2]| {
         let (a, b) = (quad(q0), quad(q1));
-        groups |= a | b;
-        let v = u64::from(a) << 24 | u64::from(b & 0x00ff_ffff);
-        let [_, _, x @ ..] = v.to_be_bytes();
-        *d = x;
+        (a | b, u64::from(a) << 24 | u64::from(b))
     };
     let (pairs, odd) = quads.as_chunks::<2>();
     let (sixes, odd_out) = body.as_chunks_mut::<6>();
@@ -156,13 +156,26 @@ fn decode_with<'o>(
     };
     for (run, d) in runs.iter().zip(runs_out) {
         step();
-        for (p, d) in run.iter().zip(d) {
-            pair(p, d);
+        // 48 bytes out: each pair but the last stores 8 bytes (its 6 and 2 that the next
+        // pair overwrites), one store instead of two and the shifts to split them.
+        let d = d.as_flattened_mut();
+        for (k, p) in run.iter().enumerate() {
+            let (g, v) = pair(p);
+            groups |= g;
+            let bytes = (v << 16).to_be_bytes();
+            if let Some(dst) = d.get_mut(k * 6..k * 6 + 8) {
+                dst.copy_from_slice(&bytes);
+            } else if let (Some(dst), Some(src)) = (d.get_mut(k * 6..), bytes.get(..6)) {
+                dst.copy_from_slice(src);
+            }
         }
     }
     step();
     for (p, d) in pairs_left.iter().zip(sixes_left) {
-        pair(p, d);
+        let (g, v) = pair(p);
+        groups |= g;
+        let [_, _, x @ ..] = v.to_be_bytes();
+        *d = x;
     }
     for (q, t) in odd.iter().zip(odd_out.as_chunks_mut::<3>().0) {
         let n = quad(q);

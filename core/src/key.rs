@@ -45,8 +45,9 @@ const IV: [u32; 8] = [
 ///
 /// The HMAC inner and outer hash states are computed once here, so signing or verifying a
 /// token hashes only the token. The raw key bytes are not kept; the two SHA-256 midstates that
-/// stand for them are zeroized when the `Key` is dropped, as are the working copies each
-/// signature makes. `Debug` and `defmt` print `Key(<redacted>)`.
+/// stand for them are zeroized when the `Key` is dropped, as are a signature's working
+/// copies that could stand for them (a hash state still holding a keyed midstate, and the
+/// outer hash's result). `Debug` and `defmt` print `Key(<redacted>)`.
 ///
 /// ```
 /// let key = hfjwt::Key::new(b"0123456789abcdefghijklmnopqrstuv")?;
@@ -169,9 +170,12 @@ impl<'k> Mac<'k> {
         // Message bits, counting the key block the inner state already holds.
         let bits = (self.blocks.wrapping_add(1) << 9).wrapping_add((tail.len() as u64) << 3);
         pad_and_compress(&mut self.state, tail, bits, false);
+        // The state is now the inner digest, which without the outer midstate gives nothing
+        // away (unlike the keyed midstate a Mac starts from): no wipe on this path.
+        let done = core::mem::ManuallyDrop::new(self);
         Outer {
-            key: self.key,
-            inner: self.state,
+            key: done.key,
+            inner: done.state,
         }
     }
 }
@@ -218,12 +222,7 @@ impl Outer<'_> {
     }
 }
 
-impl Drop for Outer<'_> {
-    fn drop(&mut self) {
-        self.inner.zeroize();
-    }
-}
-
+/// A Mac dropped before it is finished may hold the keyed midstate itself.
 impl Drop for Mac<'_> {
     fn drop(&mut self) {
         self.state.zeroize();

@@ -382,13 +382,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         let header_verdict = if parts.standard_header {
             Ok(())
         } else {
-            let mut header = [0u8; MAX_HEADER_LEN];
-            check_header(decode(
-                parts.header,
-                &mut header,
-                BAD_HEADER_B64,
-                HEADER_TOO_LARGE,
-            )?)
+            other_header(parts.header)?
         };
         // The signing input's blocks are hashed one by one as the payload is decoded, so the
         // decoding runs in the shadow of SHA-256's rounds (see `b64::decode_stepped`).
@@ -602,7 +596,16 @@ fn decode<'o>(b64: &[u8], out: &'o mut [u8], bad: Error, small: Error) -> Result
     }
 }
 
-#[inline(never)] // rare (only non-standard headers): kept out of the hot path
+/// A header other than the standard one: `Err` if its base64url is bad (reported at once),
+/// else the verdict on its JSON (reported after the payload's and signature's base64url).
+/// Out of line, with its buffer: rare, and its frame then costs stack only when it runs.
+#[inline(never)]
+fn other_header(b64: &[u8]) -> Result<Result<(), Error>, Error> {
+    let mut header = [0u8; MAX_HEADER_LEN];
+    let json = decode(b64, &mut header, BAD_HEADER_B64, HEADER_TOO_LARGE)?;
+    Ok(check_header(json))
+}
+
 fn check_header(header: &[u8]) -> Result<(), Error> {
     let mut reader = Reader::new(header, HEADER_JSON)?;
     let mut alg = None;
