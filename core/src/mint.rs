@@ -136,11 +136,9 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     let inner = mac.finish_inner(signing_input.get(hashed..).unwrap_or_default());
     check_grant(grant)?;
     let sig = inner.finish();
-    let (dot, sig_out) = tail.split_first_mut().ok_or(small)?;
+    let (dot, rest) = tail.split_first_mut().ok_or(small)?;
     *dot = b'.';
-    let mut w = b64::Writer::new(sig_out);
-    w.put(&sig).ok_or(small)?;
-    w.finish().ok_or(small)?;
+    *rest.first_chunk_mut::<SIG_B64_LEN>().ok_or(small)? = b64::encode_signature(&sig);
 
     // Everything written is ASCII.
     core::str::from_utf8(token).map_err(|_| small)
@@ -213,9 +211,7 @@ fn encode_hashing<'k>(json: &[u8], out: &mut [u8], mut mac: Mac<'k>) -> Option<(
         mac.blocks(blocks);
         hashed += blocks.len() * BLOCK;
     }
-    let mut w = b64::Writer::at(out, written);
-    w.put(rest)?;
-    w.finish()?;
+    b64::encode_into(rest, out.get_mut(written..)?)?;
     Some((mac, hashed))
 }
 

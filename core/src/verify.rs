@@ -393,9 +393,12 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
             None => Err(BAD_PAYLOAD_B64),
             Some(n) if n > scratch.len() => Err(SCRATCH_TOO_SMALL),
             Some(_) => b64::decode_stepped(parts.payload, scratch, || {
-                if let Some(block) = pending.next() {
-                    mac.blocks(core::slice::from_ref(block));
-                }
+                let rest = pending.as_slice();
+                let (now, later) = rest
+                    .split_at_checked(b64::STEP_BLOCKS)
+                    .unwrap_or((rest, &[]));
+                mac.blocks(now);
+                pending = later.iter();
             })
             .ok_or(BAD_PAYLOAD_B64),
         }
