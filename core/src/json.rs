@@ -374,14 +374,19 @@ const fn is_special(c: u8) -> bool {
 pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
     let (words, tail) = s.as_chunks::<8>();
     for (i, w) in words.iter().enumerate() {
-        let m = special_mask(u64::from_le_bytes(*w));
-        if m != 0 {
-            return Some(i * 8 + (m.trailing_zeros() / 8) as usize);
+        if let Some(at) = first_special(u64::from_le_bytes(*w)) {
+            return Some(i * 8 + at);
         }
     }
     tail.iter()
         .position(|&c| is_special(c))
         .map(|j| words.len() * 8 + j)
+}
+
+/// Index of the first special byte among the eight of `word` (little-endian), if any.
+pub(crate) fn first_special(word: u64) -> Option<usize> {
+    let m = special_mask(word);
+    (m != 0).then(|| (m.trailing_zeros() / 8) as usize)
 }
 
 /// The high bit of each byte of `x` (little-endian) that may be special, exact up to and

@@ -23,6 +23,8 @@ use crate::json::{self, Fraction, JsonStr, Reader, Value};
 enum Raw {
     Str(usize, usize),
     Num(usize, usize),
+    /// A non-negative integer literal of at most 19 digits, already read (compact reader).
+    Int(u64),
     Array(usize, usize),
     Other,
 }
@@ -82,6 +84,61 @@ impl Found {
             _ => return None,
         })
     }
+}
+
+/// A claim [`Found`] keeps.
+#[derive(Clone, Copy)]
+enum ClaimSlot {
+    Iat,
+    Jti,
+    Email,
+    Name,
+    Exp,
+    Nbf,
+    Aud,
+}
+
+impl Found {
+    fn claim(&mut self, c: ClaimSlot) -> &mut Option<Raw> {
+        match c {
+            ClaimSlot::Iat => &mut self.iat,
+            ClaimSlot::Jti => &mut self.jti,
+            ClaimSlot::Email => &mut self.email,
+            ClaimSlot::Name => &mut self.name,
+            ClaimSlot::Exp => &mut self.exp,
+            ClaimSlot::Nbf => &mut self.nbf,
+            ClaimSlot::Aud => &mut self.aud,
+        }
+    }
+}
+
+/// Which claim hfjwt reads starts at `b[at]` as `name":` (after the opening quote), and the
+/// length of that text; `None` when the 8 bytes there are none of them (or fewer than 8
+/// bytes remain): the caller then scans for the key.
+fn known_key(b: &[u8], at: usize) -> Option<(ClaimSlot, usize)> {
+    /// `text` as the low bytes of a little-endian word, and the mask that keeps them.
+    const fn pattern(text: &[u8]) -> (u64, u64) {
+        let mut word = 0u64;
+        let mut i = 0;
+        while i < text.len() {
+            word |= (text[i] as u64) << (8 * i);
+            i += 1;
+        }
+        (word, u64::MAX >> (64 - 8 * text.len()))
+    }
+    const KEYS: [(ClaimSlot, (u64, u64), usize); 7] = [
+        (ClaimSlot::Iat, pattern(b"iat\":"), 5),
+        (ClaimSlot::Jti, pattern(b"jti\":"), 5),
+        (ClaimSlot::Email, pattern(b"email\":"), 7),
+        (ClaimSlot::Name, pattern(b"name\":"), 6),
+        (ClaimSlot::Exp, pattern(b"exp\":"), 5),
+        (ClaimSlot::Nbf, pattern(b"nbf\":"), 5),
+        (ClaimSlot::Aud, pattern(b"aud\":"), 5),
+    ];
+    let word = u64::from_le_bytes(*b.get(at..)?.first_chunk::<8>()?);
+    KEYS.iter()
+        .find(|(_, (text, mask), _)| word & mask == *text)
+        .map(|&(slot, _, len)| (slot, len))
 }
 
 /// The claim names [`Found`] keeps, for matching escaped spellings.
@@ -162,17 +219,28 @@ fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
             return None;
         }
         let key_start = pos + 1;
-        let key_end = key_start + json::find_special(b.get(key_start..)?)?;
-        if b.get(key_end) != Some(&b'"') {
-            return None; // an escaped or broken key: the general reader judges it
-        }
-        let key = b.get(key_start..key_end)?;
-        pos = key_end + 1;
-        if b.get(pos) != Some(&b':') {
-            return None;
-        }
-        pos += 1;
-        if let Some(slot) = found.slot(key) {
+        // A claim hfjwt reads, with its closing quote and colon, straight from 8 bytes;
+        // else the key is scanned for (and equal to none of those).
+        let (slot, key) = match known_key(b, key_start) {
+            Some((claim, len)) => {
+                pos = key_start + len;
+                (Some(found.claim(claim)), &[][..])
+            }
+            None => {
+                let key_end = key_start + json::find_special(b.get(key_start..)?)?;
+                if b.get(key_end) != Some(&b'"') {
+                    return None; // an escaped or broken key: the general reader judges it
+                }
+                let key = b.get(key_start..key_end)?;
+                pos = key_end + 1;
+                if b.get(pos) != Some(&b':') {
+                    return None;
+                }
+                pos += 1;
+                (found.slot(key), key)
+            }
+        };
+        if let Some(slot) = slot {
             if slot.is_some() {
                 return None; // a duplicate: the general reader names it
             }
@@ -187,7 +255,13 @@ fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
                 b'0'..=b'9' => {
                     let start = pos;
                     pos = integer_end(b, pos)?;
-                    Raw::Num(start, pos)
+                    // Up to 19 digits cannot overflow: read them now, while they are at hand.
+                    let digits = b.get(start..pos)?;
+                    if digits.len() <= 19 {
+                        Raw::Int(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+                    } else {
+                        Raw::Num(start, pos)
+                    }
                 }
                 _ => return None,
             };
@@ -206,7 +280,7 @@ fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
             {
                 return None;
             }
-            *skipped.get_mut(n_skipped)? = (key_start, key_end);
+            *skipped.get_mut(n_skipped)? = (key_start, key_start + key.len());
             n_skipped += 1;
             pos = skip_value(b, pos)?;
         }
@@ -355,6 +429,7 @@ fn finish<'s>(
             .and_then(|lit| json::numeric_date(lit.as_bytes(), fraction))
             .map(Some)
             .ok_or(invalid),
+        Some(Raw::Int(n)) => Ok(Some(n)),
         Some(_) => Err(invalid),
     };
     let string = |v: Option<Raw>, missing: Error, invalid: Error| match v {
