@@ -338,6 +338,7 @@ impl Writer<'_> {
 
 /// Encodes `bytes` into exactly [`encoded_len`]`(bytes.len())` characters at the front of
 /// `out` (whole groups, then a short final group); `None` if `out` is shorter.
+#[cfg(any(test, target_pointer_width = "64"))]
 pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) -> Option<()> {
     let out = out.get_mut(..encoded_len(bytes.len()))?;
     let (groups, rest) = bytes.as_chunks::<3>();

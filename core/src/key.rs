@@ -170,6 +170,25 @@ impl<'k> Mac<'k> {
         // Message bits, counting the key block the inner state already holds.
         let bits = (self.blocks.wrapping_add(1) << 9).wrapping_add((tail.len() as u64) << 3);
         pad_and_compress(&mut self.state, tail, bits, false);
+        self.into_outer()
+    }
+
+    /// [`finish_inner`](Self::finish_inner) for a `rest` of one whole block and a tail,
+    /// hashed with the padding in one call of the compression function instead of two (a
+    /// call costs about 3 ns beyond its blocks on SHA-NI). Mint's last stretch has that shape.
+    #[cfg(target_pointer_width = "64")]
+    pub(crate) fn finish_inner_joined(mut self, rest: &[u8]) -> Outer<'k> {
+        let (blocks, tail) = rest.as_chunks::<BLOCK>();
+        let [block] = blocks else {
+            return self.finish_inner(rest);
+        };
+        let bits = (self.blocks.wrapping_add(2) << 9).wrapping_add((tail.len() as u64) << 3);
+        pad_and_compress_after(&mut self.state, block, tail, bits);
+        self.into_outer()
+    }
+
+    /// The finished inner hash.
+    fn into_outer(self) -> Outer<'k> {
         // The state is now the inner digest, which without the outer midstate gives nothing
         // away (unlike the keyed midstate a Mac starts from): no wipe on this path.
         let done = core::mem::ManuallyDrop::new(self);
@@ -256,6 +275,31 @@ fn pad_and_compress(state: &mut [u32; 8], tail: &[u8], bits: u64, secret: bool) 
     if secret {
         last.as_flattened_mut().zeroize();
     }
+}
+
+/// [`pad_and_compress`] (of a public tail) with one whole `block` of the message before it,
+/// all in one call of the compression function.
+#[cfg(target_pointer_width = "64")]
+fn pad_and_compress_after(state: &mut [u32; 8], block: &Block, tail: &[u8], bits: u64) {
+    let mut buf = [[0u8; BLOCK]; 3];
+    let [whole, rest @ ..] = &mut buf;
+    *whole = *block;
+    let area = rest.as_flattened_mut();
+    if let Some(dst) = area.get_mut(..tail.len()) {
+        dst.copy_from_slice(tail);
+    }
+    if let Some(b) = area.get_mut(tail.len()) {
+        *b = 0x80;
+    }
+    let [first, second] = rest;
+    let end = if tail.len() < BLOCK - 8 {
+        first[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
+        2
+    } else {
+        second[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
+        3
+    };
+    compress256(state, buf.get(..end).unwrap_or(&buf));
 }
 
 /// A SHA-256 state as its digest bytes (big-endian words).
@@ -387,6 +431,15 @@ mod tests {
                         mac.blocks(core::slice::from_ref(b));
                     }
                     assert_eq!(mac.finish(&msg[whole * BLOCK..]), want);
+                }
+                // The last whole block hashed with the padding (mint's path).
+                #[cfg(target_pointer_width = "64")]
+                if let Some(before) = (len / BLOCK).checked_sub(1) {
+                    let (blocks, _) = msg.as_chunks::<BLOCK>();
+                    let mut mac = k.mac();
+                    mac.blocks(&blocks[..before]);
+                    let joined = mac.finish_inner_joined(&msg[before * BLOCK..]);
+                    assert_eq!(joined.finish(), want, "joined, len {len}");
                 }
             }
         }

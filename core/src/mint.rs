@@ -133,7 +133,11 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
         return refuse(small);
     };
     let (signing_input, tail) = token.split_at_mut_checked(payload_end).ok_or(small)?;
-    let inner = mac.finish_inner(signing_input.get(hashed..).unwrap_or_default());
+    let rest = signing_input.get(hashed..).unwrap_or_default();
+    #[cfg(target_pointer_width = "64")]
+    let inner = mac.finish_inner_joined(rest);
+    #[cfg(not(target_pointer_width = "64"))]
+    let inner = mac.finish_inner(rest);
     check_grant(grant)?;
     let sig = inner.finish();
     let (dot, rest) = tail.split_first_mut().ok_or(small)?;
