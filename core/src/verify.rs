@@ -386,16 +386,18 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         };
         // The signing input's blocks are hashed one by one as the payload is decoded, so the
         // decoding runs in the shadow of SHA-256's rounds (see `b64::decode_stepped`).
-        let (blocks, last) = parts.signing_input.as_chunks::<BLOCK>();
+        let (blocks, _) = parts.signing_input.as_chunks::<BLOCK>();
         let mut pending = blocks.iter();
         let mut mac = self.key.mac();
         let payload_len = match b64::decoded_len(parts.payload.len()) {
             None => Err(BAD_PAYLOAD_B64),
             Some(n) if n > scratch.len() => Err(SCRATCH_TOO_SMALL),
             Some(_) => b64::decode_stepped(parts.payload, scratch, || {
+                // The last whole block is kept for the padding's call (one call fewer).
                 let rest = pending.as_slice();
+                let keep = rest.len().saturating_sub(1);
                 let (now, later) = rest
-                    .split_at_checked(b64::STEP_BLOCKS)
+                    .split_at_checked(b64::STEP_BLOCKS.min(keep))
                     .unwrap_or((rest, &[]));
                 mac.blocks(now);
                 pending = later.iter();
@@ -404,7 +406,11 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         }
         .map_err(|e| parts.more_segments().unwrap_or(e))?
         .len();
-        mac.blocks(pending.as_slice());
+        let hashed = blocks.len() - pending.len();
+        let rest = parts
+            .signing_input
+            .get(hashed * BLOCK..)
+            .unwrap_or_default();
 
         // Until the MAC is compared, everything below runs beside the last blocks' hashing;
         // what is refused is still refused in the documented order.
@@ -420,7 +426,10 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         } else {
             return Err(parts.more_segments().unwrap_or(BAD_SIG_B64));
         };
-        let inner = mac.finish_inner(last);
+        #[cfg(target_pointer_width = "64")]
+        let inner = mac.finish_inner_joined(rest);
+        #[cfg(not(target_pointer_width = "64"))]
+        let inner = mac.finish_inner(rest);
 
         header_verdict?;
         if !sig_ok {
