@@ -112,6 +112,7 @@ pub(crate) const STEP_BLOCKS: usize = STEP_CHARS / 64;
 ///
 /// Only on 64-bit targets: a microcontroller's in-order core gains nothing from the
 /// interleaving, so there `step` is never called and [`decode`]'s one copy serves both.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 #[cfg(target_pointer_width = "64")]
 pub(crate) fn decode_stepped<'o>(
     input: &[u8],
@@ -131,6 +132,7 @@ pub(crate) fn decode_stepped<'o>(
     decode(input, out)
 }
 
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 fn decode_with<'o>(
     input: &[u8],
     out: &'o mut [u8],
@@ -215,6 +217,7 @@ fn decode_with<'o>(
 
 /// The 32 bytes of an HS256 signature from its 43 characters, or `None` unless they are
 /// canonical base64url. [`decode`] with every length fixed: fully unrolled, no slicing.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 pub(crate) fn decode_signature(sig: &[u8; SIG_B64_LEN]) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     let (quads, [a, b, c]) = sig.as_chunks::<4>() else {

@@ -371,6 +371,7 @@ const fn is_special(c: u8) -> bool {
 }
 
 /// Index of the first special byte (see [`is_special`]), eight bytes at a time.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
     let (words, tail) = s.as_chunks::<8>();
     for (i, w) in words.iter().enumerate() {

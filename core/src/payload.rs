@@ -115,6 +115,7 @@ impl Found {
 /// Which claim hfjwt reads starts at `b[at]` as `name":` (after the opening quote), and the
 /// length of that text; `None` when the 8 bytes there are none of them (or fewer than 8
 /// bytes remain): the caller then scans for the key.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 fn known_key(b: &[u8], at: usize) -> Option<(ClaimSlot, usize)> {
     /// `text` as the low bytes of a little-endian word, and the mask that keeps them.
     const fn pattern(text: &[u8]) -> (u64, u64) {
@@ -206,6 +207,7 @@ const MAX_SKIPPED: usize = 8;
 /// says whether any claim read has one, and then the strings' spans are still raw. `None`
 /// for anything else (the general reader decides those). UTF-8 inside the strings is left
 /// to the caller.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
     let mut escaped = false;
     let mut skipped = [(0usize, 0usize); MAX_SKIPPED];
@@ -315,6 +317,7 @@ fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
 }
 
 /// The end of the non-negative integer literal at `pos`; `None` for a leading zero.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 fn integer_end(b: &[u8], pos: usize) -> Option<usize> {
     let len = b
         .get(pos..)?
@@ -418,6 +421,7 @@ fn unescape(payload: &mut [u8], s: JsonStr) -> Result<(usize, usize), Error> {
 
 /// Judges the claims found: types, values and presence, in a fixed order. `text(start, end)`
 /// is the UTF-8 text of a span.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 fn finish<'s>(
     found: &Found,
     text: impl Fn(usize, usize) -> Option<&'s str>,
