@@ -2,7 +2,7 @@
 # Constant-time check (dudect-style Welch t-test, not part of CI): a signature wrong in its
 # first byte vs its last byte must take the same time. Three runs:
 #   control  both classes the same token: the machine's noise floor (|t| must be small)
-#   mac      HMAC-SHA256 + tag comparison alone (the secret-dependent step)
+#   mac      Key::verify_hmac alone: HMAC-SHA256 + the tag comparison (the secret-dependent step)
 #   verify   Verifier::check end to end (parsing included)
 #
 #   scripts/ct-test.sh [SAMPLES_PER_CLASS]     # default 1,000,000

@@ -124,9 +124,18 @@ impl Key {
         mac.finish(tail)
     }
 
-    /// Whether `tag` is the HMAC-SHA256 of `message`, compared in constant time.
-    #[cfg(test)]
-    fn verify(&self, message: &[u8], tag: &[u8; SIG_LEN]) -> bool {
+    /// Whether `tag` is the HMAC-SHA256 of `message` under this key, compared in constant
+    /// time (the comparison a verifier makes; the expected MAC is never written out).
+    ///
+    /// ```
+    /// let key = hfjwt::Key::new(b"0123456789abcdefghijklmnopqrstuv")?;
+    /// let tag = key.hmac(b"header.payload");
+    /// assert!(key.verify_hmac(b"header.payload", &tag));
+    /// assert!(!key.verify_hmac(b"header.payload!", &tag));
+    /// # Ok::<(), hfjwt::Error>(())
+    /// ```
+    #[must_use]
+    pub fn verify_hmac(&self, message: &[u8], tag: &[u8; SIG_LEN]) -> bool {
         let (blocks, tail) = message.as_chunks::<BLOCK>();
         let mut mac = self.mac();
         mac.blocks(blocks);
@@ -397,11 +406,11 @@ mod tests {
             assert_eq!(&tag[..mac.len()], &mac[..], "RFC 4231 case {}", i + 1);
             if mac.len() == SIG_LEN {
                 let mac: [u8; SIG_LEN] = mac.try_into().unwrap();
-                assert!(k.verify(&data, &mac));
+                assert!(k.verify_hmac(&data, &mac));
                 for bit in [0, 7, 8 * 31 + 7] {
                     let mut wrong = mac;
                     wrong[bit / 8] ^= 1 << (bit % 8);
-                    assert!(!k.verify(&data, &wrong), "case {} bit {bit}", i + 1);
+                    assert!(!k.verify_hmac(&data, &wrong), "case {} bit {bit}", i + 1);
                 }
             }
         }
