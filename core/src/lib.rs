@@ -65,9 +65,10 @@
 //! `invalid_config`, and the URL builders then fail only on a short buffer.
 //!
 //! ## Memory
-//! [`Key`]: 144 bytes. [`ReplayCache<N>`]: `32 × N + 24` bytes on 32-bit targets (`+ 32` on
+//! [`Key`]: 64 bytes. [`ReplayCache<N>`]: `32 × N + 24` bytes on 32-bit targets (`+ 32` on
 //! 64-bit). [`Verifier::verify`] needs a scratch buffer of [`scratch_len`]`(token_len)` bytes
-//! and at most 2128 bytes of stack on a Cortex-M3 at opt-level "s" (`docs/measurements.md`).
+//! and at most 2368 bytes of stack on a Cortex-M3 at opt-level "s" (1788 bytes on the usual
+//! path; `docs/measurements.md`).
 //!
 //! ## Features
 //! - `std`: `HeapReplayCache` (capacity chosen at run time) and `Vec` allow-lists.

@@ -223,7 +223,12 @@ fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
         let key_start = pos + 1;
         // A claim hfjwt reads, with its closing quote and colon, straight from 8 bytes;
         // else the key is scanned for (and equal to none of those).
-        let (slot, key) = match known_key(b, key_start) {
+        let known = if cfg!(target_pointer_width = "64") {
+            known_key(b, key_start)
+        } else {
+            None // microcontrollers: the scan alone, for less code
+        };
+        let (slot, key) = match known {
             Some((claim, len)) => {
                 pos = key_start + len;
                 (Some(found.claim(claim)), &[][..])
