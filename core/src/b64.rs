@@ -205,10 +205,9 @@ fn decode_with<'o>(
             *x = a << 2 | b >> 4;
         }
         ([a, b, c], [x, y]) => {
-            let (a, b, c) = (value(*a), value(*b), value(*c));
-            seen |= a | b | c | if c & 0x03 != 0 { INVALID } else { 0 };
-            *x = a << 2 | b >> 4;
-            *y = b << 4 | c >> 2;
+            let (invalid, bytes) = last_three(a, b, c);
+            seen |= invalid;
+            [*x, *y] = bytes;
         }
         _ => return None,
     }
@@ -233,12 +232,17 @@ pub(crate) fn decode_signature(sig: &[u8; SIG_B64_LEN]) -> Option<[u8; 32]> {
         let [_, v @ ..] = n.to_be_bytes();
         *d = v;
     }
+    let (invalid, bytes) = last_three(a, b, c);
+    [*x, *y] = bytes;
+    (((groups >> 24) as u8 | invalid) & 0x80 == 0).then_some(out)
+}
+
+/// The two bytes of a final group of three characters, and bit 7 set if a character is not
+/// base64url or the last one's low 2 bits (which carry nothing) are not zero.
+fn last_three(a: &u8, b: &u8, c: &u8) -> (u8, [u8; 2]) {
     let (a, b, c) = (value(*a), value(*b), value(*c));
-    // The last character's low 2 bits carry nothing and must be zero.
-    let seen = (groups >> 24) as u8 | a | b | c | if c & 0x03 != 0 { INVALID } else { 0 };
-    *x = a << 2 | b >> 4;
-    *y = b << 4 | c >> 2;
-    (seen & 0x80 == 0).then_some(out)
+    let invalid = a | b | c | if c & 0x03 != 0 { INVALID } else { 0 };
+    (invalid, [a << 2 | b >> 4, b << 4 | c >> 2])
 }
 
 /// Whether `input` is canonical unpadded base64url, without keeping the bytes.
@@ -255,8 +259,7 @@ pub(crate) fn is_canonical(input: &[u8]) -> bool {
 pub(crate) struct Writer<'b> {
     out: &'b mut [u8],
     pos: usize,
-    /// Invariant: `carry[carried..]` is zero, so a short final group gets the zero trailing
-    /// bits canonical base64url requires.
+    /// Bytes of an unfinished group; only `carry[..carried]` count.
     carry: [u8; 3],
     carried: usize,
 }
@@ -293,18 +296,10 @@ impl<'b> Writer<'b> {
     }
 
     /// Writes the carried bytes, if any, as the final short group; returns the length written.
-    pub(crate) fn finish(mut self) -> Option<usize> {
-        let width = match self.carried {
-            0 => return Some(self.pos),
-            n => n + 1,
-        };
-        let chars = encode_group(&self.carry);
-        let end = self.pos.checked_add(width)?;
-        self.out
-            .get_mut(self.pos..end)?
-            .copy_from_slice(chars.get(..width)?);
-        self.pos = end;
-        Some(self.pos)
+    pub(crate) fn finish(self) -> Option<usize> {
+        let carried = self.carry.get(..self.carried)?;
+        encode_into(carried, self.out.get_mut(self.pos..)?)?;
+        self.pos.checked_add(encoded_len(carried.len()))
     }
 }
 
@@ -324,7 +319,6 @@ impl Writer<'_> {
             let carry = self.carry;
             self.group(&carry)?;
             self.carried = 0;
-            self.carry = [0; 3];
         }
         let (groups, rest) = bytes.as_chunks::<3>();
         let end = self.pos.checked_add(groups.len().checked_mul(4)?)?;
@@ -341,7 +335,6 @@ impl Writer<'_> {
 
 /// Encodes `bytes` into exactly [`encoded_len`]`(bytes.len())` characters at the front of
 /// `out` (whole groups, then a short final group); `None` if `out` is shorter.
-#[cfg(any(test, target_pointer_width = "64"))]
 pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) -> Option<()> {
     let out = out.get_mut(..encoded_len(bytes.len()))?;
     let (groups, rest) = bytes.as_chunks::<3>();
@@ -356,23 +349,6 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) -> Option<()> {
     let chars = encode_group(&last);
     tail.copy_from_slice(chars.get(..tail.len())?);
     Some(())
-}
-
-/// The 43 characters of an HS256 signature: [`encode_into`] with every length fixed.
-pub(crate) fn encode_signature(sig: &[u8; 32]) -> [u8; SIG_B64_LEN] {
-    let mut out = [0u8; SIG_B64_LEN];
-    let (groups, [x, y]) = sig.as_chunks::<3>() else {
-        return out; // 32 = 10 groups and 2 bytes, always
-    };
-    let (quads, [a, b, c]) = out.as_chunks_mut::<4>() else {
-        return out;
-    };
-    for (g, q) in groups.iter().zip(quads) {
-        *q = encode_group(g);
-    }
-    let [ca, cb, cc, _] = encode_group(&[*x, *y, 0]);
-    (*a, *b, *c) = (ca, cb, cc);
-    out
 }
 
 /// Three bytes as four base64url characters, one lookup per character (microcontrollers).
@@ -454,8 +430,10 @@ mod tests {
         for start in 0..200 {
             let sig: [u8; 32] = data[start..start + 32].try_into().unwrap();
             let want = Base64UrlUnpadded::encode_string(&sig);
-            assert_eq!(&encode_signature(&sig)[..], want.as_bytes());
-            assert_eq!(decode_signature(&encode_signature(&sig)), Some(sig));
+            let mut chars = [0u8; SIG_B64_LEN];
+            encode_into(&sig, &mut chars).unwrap();
+            assert_eq!(&chars[..], want.as_bytes());
+            assert_eq!(decode_signature(&chars), Some(sig));
         }
     }
 

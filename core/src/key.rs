@@ -265,6 +265,18 @@ impl Drop for Mac<'_> {
 #[cfg_attr(not(target_pointer_width = "64"), inline(never))]
 fn pad_and_compress(state: &mut [u32; 8], tail: &[u8], bits: u64, secret: bool) {
     let mut last = [[0u8; BLOCK]; 2];
+    let used = pad(tail, bits, &mut last);
+    compress256(state, last.get(..used).unwrap_or(&last));
+    // A token's bytes are public: only a long key's tail is wiped.
+    if secret {
+        last.as_flattened_mut().zeroize();
+    }
+}
+
+/// Writes `tail` (shorter than a block) and SHA-256's padding for a message of `bits` bits
+/// into the zeroed `last`; returns how many of its blocks are used (a tail of 56 bytes or
+/// more needs the second, for the length in the last 8 bytes).
+fn pad(tail: &[u8], bits: u64, last: &mut [Block; 2]) -> usize {
     let flat = last.as_flattened_mut();
     if let Some(dst) = flat.get_mut(..tail.len()) {
         dst.copy_from_slice(tail);
@@ -272,19 +284,13 @@ fn pad_and_compress(state: &mut [u32; 8], tail: &[u8], bits: u64, secret: bool) 
     if let Some(b) = flat.get_mut(tail.len()) {
         *b = 0x80;
     }
-    // The length goes in the last 8 bytes; a tail of 56 bytes or more needs a second block.
-    let [first, second] = &mut last;
-    let used = if tail.len() < BLOCK - 8 {
+    let [first, second] = last;
+    if tail.len() < BLOCK - 8 {
         first[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
         1
     } else {
         second[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
         2
-    };
-    compress256(state, last.get(..used).unwrap_or(&last));
-    // A token's bytes are public: only a long key's tail is wiped.
-    if secret {
-        last.as_flattened_mut().zeroize();
     }
 }
 
@@ -293,24 +299,10 @@ fn pad_and_compress(state: &mut [u32; 8], tail: &[u8], bits: u64, secret: bool) 
 #[cfg(target_pointer_width = "64")]
 fn pad_and_compress_after(state: &mut [u32; 8], block: &Block, tail: &[u8], bits: u64) {
     let mut buf = [[0u8; BLOCK]; 3];
-    let [whole, rest @ ..] = &mut buf;
+    let [whole, last @ ..] = &mut buf;
     *whole = *block;
-    let area = rest.as_flattened_mut();
-    if let Some(dst) = area.get_mut(..tail.len()) {
-        dst.copy_from_slice(tail);
-    }
-    if let Some(b) = area.get_mut(tail.len()) {
-        *b = 0x80;
-    }
-    let [first, second] = rest;
-    let end = if tail.len() < BLOCK - 8 {
-        first[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
-        2
-    } else {
-        second[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
-        3
-    };
-    compress256(state, buf.get(..end).unwrap_or(&buf));
+    let used = pad(tail, bits, last);
+    compress256(state, buf.get(..1 + used).unwrap_or(&buf));
 }
 
 /// A SHA-256 state as its digest bytes (big-endian words).

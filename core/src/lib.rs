@@ -67,7 +67,7 @@
 //! ## Memory
 //! [`Key`]: 64 bytes. [`ReplayCache<N>`]: `32 × N + 24` bytes on 32-bit targets (`+ 32` on
 //! 64-bit). [`Verifier::verify`] needs a scratch buffer of [`scratch_len`]`(token_len)` bytes
-//! and at most 2368 bytes of stack on a Cortex-M3 at opt-level "s" (1788 bytes on the usual
+//! and at most 2384 bytes of stack on a Cortex-M3 at opt-level "s" (1796 bytes on the usual
 //! path; `docs/measurements.md`).
 //!
 //! ## Features

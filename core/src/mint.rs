@@ -142,7 +142,7 @@ pub fn mint<'o>(key: &Key, grant: &Grant<'_>, out: &'o mut [u8]) -> Result<&'o s
     let sig = inner.finish();
     let (dot, rest) = tail.split_first_mut().ok_or(small)?;
     *dot = b'.';
-    *rest.first_chunk_mut::<SIG_B64_LEN>().ok_or(small)? = b64::encode_signature(&sig);
+    b64::encode_into(&sig, rest).ok_or(small)?;
 
     // Everything written is ASCII.
     core::str::from_utf8(token).map_err(|_| small)
@@ -390,23 +390,28 @@ mod tests {
     use crate::ErrorKind;
     use base64ct::{Base64UrlUnpadded, Encoding};
 
-    #[test]
-    fn claims_json_is_exact_and_escaped() {
-        let g = Grant::new("a@b.co", 42, "j\"1\\\n\u{1}").with_name("José 😀");
-        let mut buf = [0u8; 256];
+    /// The claims JSON `write_claims` writes for `g`.
+    fn claims_json(g: &Grant<'_>) -> std::string::String {
+        let mut buf = std::vec![0u8; 4 * claims_json_len(g)];
         let mut w = Cursor {
             buf: &mut buf,
             pos: 0,
         };
-        write_claims(&g, &mut w).unwrap();
+        write_claims(g, &mut w).unwrap();
         let n = w.pos;
-        let json = std::str::from_utf8(&buf[..n]).unwrap();
+        std::string::String::from_utf8(buf[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn claims_json_is_exact_and_escaped() {
+        let g = Grant::new("a@b.co", 42, "j\"1\\\n\u{1}").with_name("José 😀");
+        let json = claims_json(&g);
         assert_eq!(
             json,
             "{\"name\":\"José 😀\",\"email\":\"a@b.co\",\"iat\":42,\"jti\":\"j\\\"1\\\\\\n\\u0001\"}"
         );
         assert_eq!(json.len(), claims_json_len(&g));
-        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["jti"], "j\"1\\\n\u{1}");
     }
 
@@ -416,18 +421,12 @@ mod tests {
             .with_audience("k")
             .with_expiry(160)
             .with_not_before(90);
-        let mut buf = [0u8; 256];
-        let mut w = Cursor {
-            buf: &mut buf,
-            pos: 0,
-        };
-        write_claims(&g, &mut w).unwrap();
-        let n = w.pos;
+        let json = claims_json(&g);
         assert_eq!(
-            std::str::from_utf8(&buf[..n]).unwrap(),
+            json,
             "{\"email\":\"a@b.co\",\"iat\":100,\"jti\":\"j\",\"aud\":\"k\",\"exp\":160,\"nbf\":90}"
         );
-        assert_eq!(n, claims_json_len(&g));
+        assert_eq!(json.len(), claims_json_len(&g));
         let key = Key::new(&[7u8; 32]).unwrap();
         let mut out = [0u8; 256];
         let token = mint(&key, &g.with_audience("k"), &mut out).unwrap();
@@ -507,15 +506,12 @@ mod tests {
                 .map(|i| ['a', '"', 'é', '\n', 'Z'][i % 5])
                 .collect();
             let g = Grant::new("jo@acme.com", 1_700_000_000, "j-1").with_name(&name);
-            let mut json = std::vec![0u8; 4 * len + 100];
-            let mut c = Cursor {
-                buf: &mut json,
-                pos: 0,
-            };
-            write_claims(&g, &mut c).unwrap();
-            let n = c.pos;
-            let json = &json[..n];
-            let si = std::format!("{}.{}", HEADER_B64, Base64UrlUnpadded::encode_string(json));
+            let json = claims_json(&g);
+            let si = std::format!(
+                "{}.{}",
+                HEADER_B64,
+                Base64UrlUnpadded::encode_string(json.as_bytes())
+            );
             let want = std::format!(
                 "{si}.{}",
                 Base64UrlUnpadded::encode_string(&key.hmac(si.as_bytes()))

@@ -72,78 +72,64 @@ impl Found {
 
     /// The slot for a claim name, `None` for claims hfjwt ignores.
     fn slot(&mut self, name: &[u8]) -> Option<&mut Option<Raw>> {
-        // Byte patterns, not byte-string literals: fixed compares instead of `memcmp` calls.
-        Some(match *name {
-            [b'i', b'a', b't'] => &mut self.iat,
-            [b'j', b't', b'i'] => &mut self.jti,
-            [b'e', b'm', b'a', b'i', b'l'] => &mut self.email,
-            [b'n', b'a', b'm', b'e'] => &mut self.name,
-            [b'e', b'x', b'p'] => &mut self.exp,
-            [b'n', b'b', b'f'] => &mut self.nbf,
-            [b'a', b'u', b'd'] => &mut self.aud,
-            _ => return None,
-        })
+        let &(claim, _) = CLAIMS.iter().find(|(_, n)| *n == name)?;
+        Some(self.claim(claim))
     }
-}
 
-/// A claim [`Found`] keeps.
-#[derive(Clone, Copy)]
-enum ClaimSlot {
-    Iat,
-    Jti,
-    Email,
-    Name,
-    Exp,
-    Nbf,
-    Aud,
-}
-
-impl Found {
-    fn claim(&mut self, c: ClaimSlot) -> &mut Option<Raw> {
+    fn claim(&mut self, c: Claim) -> &mut Option<Raw> {
         match c {
-            ClaimSlot::Iat => &mut self.iat,
-            ClaimSlot::Jti => &mut self.jti,
-            ClaimSlot::Email => &mut self.email,
-            ClaimSlot::Name => &mut self.name,
-            ClaimSlot::Exp => &mut self.exp,
-            ClaimSlot::Nbf => &mut self.nbf,
-            ClaimSlot::Aud => &mut self.aud,
+            Claim::Iat => &mut self.iat,
+            Claim::Jti => &mut self.jti,
+            Claim::Email => &mut self.email,
+            Claim::Name => &mut self.name,
+            Claim::Exp => &mut self.exp,
+            Claim::Nbf => &mut self.nbf,
+            Claim::Aud => &mut self.aud,
         }
     }
 }
+
+/// The claims [`Found`] keeps, with their names.
+const CLAIMS: [(Claim, &[u8]); 7] = [
+    (Claim::Iat, b"iat"),
+    (Claim::Jti, b"jti"),
+    (Claim::Email, b"email"),
+    (Claim::Name, b"name"),
+    (Claim::Exp, b"exp"),
+    (Claim::Nbf, b"nbf"),
+    (Claim::Aud, b"aud"),
+];
 
 /// Which claim hfjwt reads starts at `b[at]` as `name":` (after the opening quote), and the
 /// length of that text; `None` when the 8 bytes there are none of them (or fewer than 8
 /// bytes remain): the caller then scans for the key.
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
-fn known_key(b: &[u8], at: usize) -> Option<(ClaimSlot, usize)> {
-    /// `text` as the low bytes of a little-endian word, and the mask that keeps them.
-    const fn pattern(text: &[u8]) -> (u64, u64) {
-        let mut word = 0u64;
-        let mut i = 0;
-        while i < text.len() {
-            word |= (text[i] as u64) << (8 * i);
-            i += 1;
+fn known_key(b: &[u8], at: usize) -> Option<(Claim, usize)> {
+    /// Each claim's `name":` as the low bytes of a little-endian word, the mask that keeps
+    /// them, and their length (every name is at most 5 bytes, so it fits in 8).
+    const KEYS: [(Claim, u64, u64, usize); CLAIMS.len()] = {
+        let mut keys = [(Claim::Iat, 0, 0, 0); CLAIMS.len()];
+        let mut k = 0;
+        while k < CLAIMS.len() {
+            let (claim, name) = CLAIMS[k];
+            let mut word = 0u64;
+            let mut i = 0;
+            while i < name.len() {
+                word |= (name[i] as u64) << (8 * i);
+                i += 1;
+            }
+            word |= (b'"' as u64) << (8 * i) | (b':' as u64) << (8 * (i + 1));
+            let len = name.len() + 2;
+            keys[k] = (claim, word, u64::MAX >> (64 - 8 * len), len);
+            k += 1;
         }
-        (word, u64::MAX >> (64 - 8 * text.len()))
-    }
-    const KEYS: [(ClaimSlot, (u64, u64), usize); 7] = [
-        (ClaimSlot::Iat, pattern(b"iat\":"), 5),
-        (ClaimSlot::Jti, pattern(b"jti\":"), 5),
-        (ClaimSlot::Email, pattern(b"email\":"), 7),
-        (ClaimSlot::Name, pattern(b"name\":"), 6),
-        (ClaimSlot::Exp, pattern(b"exp\":"), 5),
-        (ClaimSlot::Nbf, pattern(b"nbf\":"), 5),
-        (ClaimSlot::Aud, pattern(b"aud\":"), 5),
-    ];
+        keys
+    };
     let word = u64::from_le_bytes(*b.get(at..)?.first_chunk::<8>()?);
     KEYS.iter()
-        .find(|(_, (text, mask), _)| word & mask == *text)
-        .map(|&(slot, _, len)| (slot, len))
+        .find(|&&(_, text, mask, _)| word & mask == text)
+        .map(|&(claim, _, _, len)| (claim, len))
 }
-
-/// The claim names [`Found`] keeps, for matching escaped spellings.
-const CLAIM_NAMES: [&[u8]; 7] = [b"iat", b"jti", b"email", b"name", b"exp", b"nbf", b"aud"];
 
 pub(crate) const CLAIMS_JSON: Error = Error::new(Reason::ClaimsJson);
 
@@ -379,18 +365,19 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
 #[cfg_attr(not(target_pointer_width = "64"), inline(never))]
 fn general(payload: &mut [u8]) -> Result<Found, Error> {
     let mut reader = Reader::new(payload, CLAIMS_JSON)?;
-    let mut spans = [None::<Value>; CLAIM_NAMES.len()];
+    let mut spans = [None::<Value>; CLAIMS.len()];
     let duplicate = reader.object(|r, key| {
         let value = r.value()?;
         // Escaped names compare unescaped.
         let name = match r.plain(key) {
             Some(raw) => raw,
-            None => CLAIM_NAMES
+            None => CLAIMS
                 .into_iter()
+                .map(|(_, n)| n)
                 .find(|n| r.str_is(key, n))
                 .unwrap_or(b""),
         };
-        if let Some(i) = CLAIM_NAMES.iter().position(|n| *n == name)
+        if let Some(i) = CLAIMS.iter().position(|(_, n)| *n == name)
             && let Some(slot) = spans.get_mut(i)
         {
             *slot = Some(value);
@@ -401,7 +388,7 @@ fn general(payload: &mut [u8]) -> Result<Found, Error> {
         return Err(Error::new(Reason::ClaimDuplicate));
     }
     let mut found = Found::default();
-    for (name, value) in CLAIM_NAMES.into_iter().zip(spans) {
+    for ((claim, _), value) in CLAIMS.into_iter().zip(spans) {
         let raw = match value {
             None => continue,
             Some(Value::Str(s)) => {
@@ -412,9 +399,7 @@ fn general(payload: &mut [u8]) -> Result<Found, Error> {
             Some(Value::Other(s, e)) if payload.get(s) == Some(&b'[') => Raw::Array(s, e),
             Some(Value::Other(..)) => Raw::Other,
         };
-        if let Some(slot) = found.slot(name) {
-            *slot = Some(raw);
-        }
+        *found.claim(claim) = Some(raw);
     }
     Ok(found)
 }
@@ -570,7 +555,7 @@ mod tests {
     #[test]
     fn every_claim_name_has_a_slot() {
         let mut found = Found::default();
-        for name in CLAIM_NAMES {
+        for (_, name) in CLAIMS {
             assert!(
                 found.slot(name).is_some(),
                 "{:?}",
@@ -578,6 +563,14 @@ mod tests {
             );
         }
         assert!(found.slot(b"sub").is_none());
+        // The word match knows each name with its quote and colon, and nothing near them.
+        for (claim, name) in CLAIMS {
+            let key = [name, b"\":0000000"].concat();
+            assert_eq!(known_key(&key, 0), Some((claim, name.len() + 2)));
+            assert_eq!(known_key(&[name, b"\" :0000000"].concat(), 0), None);
+            assert_eq!(known_key(&[name, b"x\":000000"].concat(), 0), None);
+        }
+        assert_eq!(known_key(b"iat\":", 0), None); // fewer than 8 bytes: scanned instead
     }
 
     #[test]
