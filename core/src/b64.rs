@@ -91,7 +91,16 @@ pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
 /// Decodes `input` into the front of `out`; `None` for anything but canonical unpadded
 /// base64url, or when `out` is too short (check [`decoded_len`] first to tell them apart).
 pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
-    decode_with(input, out, quad, || {})
+    decode_with(input, out, quad, || {}).map(|d| d.bytes)
+}
+
+/// What [`decode_stepped`] decoded.
+pub(crate) struct Decoded<'o> {
+    /// The bytes.
+    pub(crate) bytes: &'o [u8],
+    /// Whether every byte is ASCII (then the bytes are UTF-8 with no check), known from the
+    /// decoding's own validity check at no cost.
+    pub(crate) ascii: bool,
 }
 
 /// Characters decoded between two calls of [`decode_stepped`]'s `step`: as many as a verifier
@@ -118,7 +127,7 @@ pub(crate) fn decode_stepped<'o>(
     input: &[u8],
     out: &'o mut [u8],
     step: impl FnMut(),
-) -> Option<&'o [u8]> {
+) -> Option<Decoded<'o>> {
     decode_with(input, out, quad, step)
 }
 
@@ -128,8 +137,8 @@ pub(crate) fn decode_stepped<'o>(
     input: &[u8],
     out: &'o mut [u8],
     _: impl FnMut(),
-) -> Option<&'o [u8]> {
-    decode(input, out)
+) -> Option<Decoded<'o>> {
+    decode_with(input, out, quad, || {})
 }
 
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
@@ -138,7 +147,7 @@ fn decode_with<'o>(
     out: &'o mut [u8],
     quad: impl Fn(&[u8; 4]) -> u32,
     mut step: impl FnMut(),
-) -> Option<&'o [u8]> {
+) -> Option<Decoded<'o>> {
     let out = out.get_mut(..decoded_len(input.len())?)?;
     let (quads, tail) = input.as_chunks::<4>();
     let (body, rest) = out.split_at_mut_checked(quads.len() * 3)?;
@@ -196,6 +205,9 @@ fn decode_with<'o>(
         *t = x;
     }
     let mut seen = (groups >> 24) as u8;
+    // The groups ORed hold every decoded byte's high bit too (bits 23, 15 and 7): whether
+    // all are ASCII comes for free.
+    let mut high = groups & 0x0080_8080;
     match (tail, rest) {
         ([], []) => {}
         ([a, b], [x]) => {
@@ -203,15 +215,24 @@ fn decode_with<'o>(
             // The second character's low 4 bits carry nothing and must be zero.
             seen |= a | b | if b & 0x0f != 0 { INVALID } else { 0 };
             *x = a << 2 | b >> 4;
+            high |= u32::from(*x & 0x80);
         }
         ([a, b, c], [x, y]) => {
             let (invalid, bytes) = last_three(a, b, c);
             seen |= invalid;
             [*x, *y] = bytes;
+            high |= u32::from((*x | *y) & 0x80);
         }
         _ => return None,
     }
-    if seen & 0x80 == 0 { Some(out) } else { None }
+    if seen & 0x80 == 0 {
+        Some(Decoded {
+            bytes: out,
+            ascii: high == 0,
+        })
+    } else {
+        None
+    }
 }
 
 /// The 32 bytes of an HS256 signature from its 43 characters, or `None` unless they are
@@ -467,9 +488,14 @@ mod tests {
     /// Decodes with both group decoders (a microcontroller's and a server's), which must agree.
     fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
         let mut other = std::vec![0u8; out.len()];
-        let compact = decode_with(input, &mut other, quad_compact, || {}).map(|d| d.to_vec());
+        let compact = decode_with(input, &mut other, quad_compact, || {})
+            .map(|d| (d.bytes.to_vec(), d.ascii));
         let mut steps = 0;
         let shifted = decode_with(input, out, quad_shifted, || steps += 1);
+        if let Some(d) = &shifted {
+            assert_eq!(d.ascii, d.bytes.is_ascii(), "{input:?}");
+        }
+        let shifted = shifted.map(|d| (d.bytes, d.ascii));
         if shifted.is_some() {
             assert_eq!(
                 steps,
@@ -477,8 +503,24 @@ mod tests {
                 "one step per STEP_CHARS characters, one more"
             );
         }
-        assert_eq!(shifted.map(|d| d.to_vec()), compact, "{input:?}");
-        shifted
+        assert_eq!(shifted.map(|(d, a)| (d.to_vec(), a)), compact, "{input:?}");
+        shifted.map(|(d, _)| d)
+    }
+
+    #[test]
+    fn tells_ascii_from_not_at_every_position() {
+        // `decode` above checks the flag against the bytes.
+        for len in 0..80 {
+            for at in 0..=len {
+                let mut data = std::vec![b'a'; len];
+                if let Some(c) = data.get_mut(at) {
+                    *c = [0x80, 0xff, 0xc3][at % 3];
+                }
+                let enc = Base64UrlUnpadded::encode_string(&data);
+                let mut out = [0u8; 80];
+                assert_eq!(decode(enc.as_bytes(), &mut out), Some(&data[..]));
+            }
+        }
     }
 
     #[test]

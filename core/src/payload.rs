@@ -141,16 +141,19 @@ pub(crate) fn read(
     len: usize,
     email_required: bool,
 ) -> Result<Claims<'_>, Error> {
-    read_between(scratch, len, email_required, || {})
+    let ascii = scratch.get(..len).is_some_and(<[u8]>::is_ascii);
+    read_between(scratch, len, ascii, email_required, || {})
 }
 
 /// [`read`], calling `between` once halfway (after the payload's structure is read, before
 /// its claims are judged): a verifier finishes its MAC there, so that the SHA-256 rounds
-/// and the claims' reading run side by side.
+/// and the claims' reading run side by side. `ascii`: whether every payload byte is ASCII
+/// (the base64url decoder found out).
 #[cfg_attr(target_pointer_width = "64", inline(always))] // one caller (see `authentic_claims`)
 pub(crate) fn read_between<'s>(
     scratch: &'s mut [u8],
     len: usize,
+    ascii: bool,
     email_required: bool,
     between: impl FnOnce(),
 ) -> Result<Claims<'s>, Error> {
@@ -158,17 +161,28 @@ pub(crate) fn read_between<'s>(
     let mut found = Found::default();
     let compact = compact(scratch.get(..len).ok_or(CLAIMS_JSON)?, &mut found);
     between();
-    if let Some(escaped) = compact {
+    if let Some(Compact { escaped, read_end }) = compact {
         // Everything outside the strings is ASCII, so the payload is valid UTF-8 exactly when
-        // its strings are: where the general reader would refuse, this does the same.
-        if !escaped {
+        // its strings are: where the general reader would refuse, this does the same. An
+        // ASCII payload is UTF-8 throughout, and only the claims read need their `&str`.
+        if !escaped && !ascii {
             let payload = scratch.get(..len).ok_or(CLAIMS_JSON)?;
             let text = core::str::from_utf8(payload).map_err(|_| CLAIMS_JSON)?;
             return finish(&found, |s, e| text.get(s..e), email_required);
         }
-        core::str::from_utf8(scratch.get(..len).ok_or(CLAIMS_JSON)?).map_err(|_| CLAIMS_JSON)?;
-        let found = found.unescape(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
-        return finish(&found, utf8_span(scratch), email_required);
+        if escaped {
+            if !ascii {
+                let payload = scratch.get(..len).ok_or(CLAIMS_JSON)?;
+                core::str::from_utf8(payload).map_err(|_| CLAIMS_JSON)?;
+            }
+            found = found.unescape(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
+            return finish(&found, utf8_span(scratch), email_required);
+        }
+        // ASCII: one `&str` up to the end of the last claim read (a portal's long extras
+        // after the claims are not looked at again).
+        let text = core::str::from_utf8(scratch.get(..read_end).ok_or(CLAIMS_JSON)?)
+            .map_err(|_| CLAIMS_JSON)?;
+        return finish(&found, |s, e| text.get(s..e), email_required);
     }
     let found = general(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
     finish(&found, utf8_span(scratch), email_required)
@@ -194,8 +208,9 @@ const MAX_SKIPPED: usize = 8;
 /// for anything else (the general reader decides those). UTF-8 inside the strings is left
 /// to the caller.
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
-fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
+fn compact(b: &[u8], found: &mut Found) -> Option<Compact> {
     let mut escaped = false;
+    let mut read_end = 0;
     let mut skipped = [(0usize, 0usize); MAX_SKIPPED];
     let mut n_skipped = 0;
     if b.first() != Some(&b'{') {
@@ -259,6 +274,7 @@ fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
                 _ => return None,
             };
             *slot = Some(value);
+            read_end = pos;
         } else {
             // A member hfjwt does not read: refuse duplicates as the general reader does,
             // then step over its value. Microcontrollers leave such payloads to the general
@@ -280,10 +296,18 @@ fn compact(b: &[u8], found: &mut Found) -> Option<bool> {
         // A fraction, an exponent or whitespace after a value lands here too: give up.
         match b.get(pos)? {
             b',' => pos += 1,
-            b'}' if pos + 1 == b.len() => return Some(escaped),
+            b'}' if pos + 1 == b.len() => return Some(Compact { escaped, read_end }),
             _ => return None,
         }
     }
+}
+
+/// What the compact reader found besides the claims.
+struct Compact {
+    /// Whether a claim read has an escape (its span is then still raw).
+    escaped: bool,
+    /// Where the value of the last claim read ends: the claims' text lies before.
+    read_end: usize,
 }
 
 /// The end (closing quote) of the string whose contents start at `start`, and whether it
@@ -295,7 +319,7 @@ fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
     let mut end = start;
     let mut escaped = false;
     loop {
-        end += json::find_special(b.get(end..)?)?;
+        end = json::find_special_from(b, end)?;
         match b.get(end)? {
             b'"' => return Some((end, escaped)),
             b'\\' => {
@@ -349,7 +373,13 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
         return Some(pos + 1);
     }
     loop {
-        pos = scalar(pos)?;
+        // Strings, a portal's `groups`, the common element: scanned right here, so that the
+        // scan's constants stay in registers from one element to the next.
+        pos = if b.get(pos) == Some(&b'"') {
+            string_end(b, pos + 1)?.0 + 1
+        } else {
+            scalar(pos)?
+        };
         match b.get(pos)? {
             b',' => pos += 1,
             b']' => return Some(pos + 1),

@@ -389,7 +389,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         let (blocks, _) = parts.signing_input.as_chunks::<BLOCK>();
         let mut pending = blocks.iter();
         let mut mac = self.key.mac();
-        let payload_len = match b64::decoded_len(parts.payload.len()) {
+        let payload = match b64::decoded_len(parts.payload.len()) {
             None => Err(BAD_PAYLOAD_B64),
             Some(n) if n > scratch.len() => Err(SCRATCH_TOO_SMALL),
             Some(_) => b64::decode_stepped(parts.payload, scratch, || {
@@ -404,8 +404,8 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
             })
             .ok_or(BAD_PAYLOAD_B64),
         }
-        .map_err(|e| parts.more_segments().unwrap_or(e))?
-        .len();
+        .map_err(|e| parts.more_segments().unwrap_or(e))?;
+        let (payload_len, ascii) = (payload.bytes.len(), payload.ascii);
         let hashed = blocks.len() - pending.len();
         let rest = parts
             .signing_input
@@ -441,6 +441,7 @@ impl<R: ReplayStore, D: DomainAllowList> Verifier<R, D> {
         let claims = payload::read_between(
             scratch,
             payload_len,
+            ascii,
             self.policy.require_email || self.domains.restricts(),
             || authentic = inner.matches(&sig),
         );
