@@ -138,7 +138,11 @@ pub(crate) fn decode_stepped<'o>(
     out: &'o mut [u8],
     _: impl FnMut(),
 ) -> Option<Decoded<'o>> {
-    decode_with(input, out, quad, || {})
+    // Without the ASCII flag: the reader then checks UTF-8 itself, in code it has anyway.
+    Some(Decoded {
+        bytes: decode(input, out)?,
+        ascii: false,
+    })
 }
 
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
