@@ -411,25 +411,41 @@ fn find_special_words(s: &[u8]) -> Option<usize> {
 }
 
 /// Index of the first special byte (see [`is_special`]) of `b` at or after `from`. On 64-bit
-/// targets eight bytes at a time straight from `b`: no slice to split, so a short string
-/// (an element of a portal's `groups` array) pays no set-up.
+/// targets the first sixteen bytes are read straight from `b` (no slice to split), then a
+/// longer string takes the chunked loop. `PAIR`: those sixteen bytes in one step, one
+/// branch (a claim's value: `name`, `email`, `jti`), else as two words, two branches (an
+/// array's short elements: each element's end then does not wait for the second word's
+/// scan, and the next element's starts sooner; 10 % on a `groups` token, measured).
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
-pub(crate) fn find_special_from(b: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn find_special_from<const PAIR: bool>(b: &[u8], from: usize) -> Option<usize> {
     if cfg!(not(target_pointer_width = "64")) {
         return Some(from + find_special(b.get(from..)?)?); // microcontrollers: less code
     }
-    // Two words straight from `b`, then, for a longer string, the tighter chunked loop.
-    let mut i = from;
-    for _ in 0..2 {
-        let Some(w) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) else {
-            break;
-        };
-        if let Some(at) = first_special(u64::from_le_bytes(*w)) {
-            return Some(i + at);
+    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    if let Some(pair) = b.get(from..).and_then(<[u8]>::first_chunk::<16>) {
+        let (lo, hi) = pair.split_at(8);
+        if PAIR {
+            let (ml, mh) = (special_mask(word(lo)), special_mask(word(hi)));
+            if ml | mh != 0 {
+                let at = if ml != 0 {
+                    ml.trailing_zeros() / 8
+                } else {
+                    8 + mh.trailing_zeros() / 8
+                };
+                return Some(from + at as usize);
+            }
+        } else {
+            if let Some(at) = first_special(word(lo)) {
+                return Some(from + at);
+            }
+            if let Some(at) = first_special(word(hi)) {
+                return Some(from + 8 + at);
+            }
         }
-        i += 8;
+        let from = from + 16;
+        return Some(from + find_special(b.get(from..)?)?);
     }
-    Some(i + find_special(b.get(i..)?)?)
+    Some(from + find_special(b.get(from..)?)?)
 }
 
 /// Index of the first special byte among the eight of `word` (little-endian), if any.
@@ -759,10 +775,11 @@ mod tests {
                     );
                     for from in 0..=len.min(at) {
                         assert_eq!(
-                            find_special_from(&s, from),
+                            find_special_from::<true>(&s, from),
                             expect,
                             "len {len} at {at} from {from} special {special:#x}"
                         );
+                        assert_eq!(find_special_from::<false>(&s, from), expect);
                     }
                 }
             }

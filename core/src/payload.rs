@@ -254,7 +254,7 @@ fn compact(b: &[u8], found: &mut Found) -> Option<Compact> {
             }
             let value = match *b.get(pos)? {
                 b'"' => {
-                    let (end, esc) = string_end(b, pos + 1)?;
+                    let (end, esc) = string_end::<true>(b, pos + 1)?;
                     escaped |= esc;
                     let start = pos + 1;
                     pos = end + 1;
@@ -315,11 +315,11 @@ struct Compact {
 // Inlined on 64-bit targets: called once per string, its call cost (saved registers, the
 // scan's constants) was a third of skipping a short string such as an array element.
 #[cfg_attr(target_pointer_width = "64", inline(always))]
-fn string_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
+fn string_end<const PAIR: bool>(b: &[u8], start: usize) -> Option<(usize, bool)> {
     let mut end = start;
     let mut escaped = false;
     loop {
-        end = json::find_special_from(b, end)?;
+        end = json::find_special_from::<PAIR>(b, end)?;
         match b.get(end)? {
             b'"' => return Some((end, escaped)),
             b'\\' => {
@@ -350,7 +350,7 @@ fn integer_end(b: &[u8], pos: usize) -> Option<usize> {
 fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
     let scalar = |pos: usize| -> Option<usize> {
         match *b.get(pos)? {
-            b'"' => string_end(b, pos + 1).map(|(end, _)| end + 1),
+            b'"' => string_end::<false>(b, pos + 1).map(|(end, _)| end + 1),
             b'-' => integer_end(b, pos + 1),
             b'0'..=b'9' => integer_end(b, pos),
             c @ (b't' | b'f' | b'n') => {
@@ -376,7 +376,7 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
         // Strings, a portal's `groups`, the common element: scanned right here, so that the
         // scan's constants stay in registers from one element to the next.
         pos = if b.get(pos) == Some(&b'"') {
-            string_end(b, pos + 1)?.0 + 1
+            string_end::<false>(b, pos + 1)?.0 + 1
         } else {
             scalar(pos)?
         };
