@@ -372,11 +372,28 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
     if b.get(pos) == Some(&b']') {
         return Some(pos + 1);
     }
+    // The previous string element's length.
+    let mut guess = 0;
     loop {
         // Strings, a portal's `groups`, the common element: scanned right here, so that the
         // scan's constants stay in registers from one element to the next.
         pos = if b.get(pos) == Some(&b'"') {
-            string_end::<false>(b, pos + 1)?.0 + 1
+            let start = pos + 1;
+            // An array's strings are often of one length. Where the next element starts then
+            // follows from the previous length, checked by a (predictable) branch, instead of
+            // from this element's scan: the elements' scans no longer wait on each other.
+            let end = start + guess;
+            let special = json::find_special_from::<false>(b, start);
+            if special == Some(end) && b.get(end) == Some(&b'"') {
+                end + 1
+            } else {
+                let end = match special {
+                    Some(end) if b.get(end) == Some(&b'"') => end,
+                    _ => string_end::<false>(b, start)?.0, // an escape, or worse
+                };
+                guess = end - start;
+                end + 1
+            }
         } else {
             scalar(pos)?
         };
@@ -618,6 +635,8 @@ mod tests {
             // Claims hfjwt does not read, skipped: a portal's extras.
             br#"{"iat":1,"jti":"x","email":"a@b.co","sub":"y"}"#,
             br#"{"iat":1,"jti":"x","email":"a@b.co","groups":["a","b\u00e9"],"n":-7,"ok":true,"z":null,"f":false,"e":[]}"#,
+            // Elements of one length, then another, an escape where the end would be, fewer.
+            br#"{"iat":1,"g":["ab","cd","e\"","fg","h","ij","klm","nop","","q"]}"#,
         ] {
             assert!(compact(p, &mut Found::default()).is_some(), "{:?}", core::str::from_utf8(p));
             read_both(p);
@@ -628,6 +647,9 @@ mod tests {
             br#"{"iat":1,"g":[[1]]}"#,           // nested: general
             br#"{"iat":1,"g":{"a":1}}"#,
             br#"{"iat":1,"g":[1,]}"#,
+            b"{\"iat\":1,\"g\":[\"ab\",\"c\x01\",\"de\"]}", // a control character
+            br#"{"iat":1,"g":["ab","cd""ef"]}"#,
+            br#"{"iat":1,"g":["ab","cd"#,
             br#"{"iat":1,"g":[1 ]}"#,
             br#"{"iat":1,"g":1.5}"#,
             br#"{"iat":1,"g":-}"#,
