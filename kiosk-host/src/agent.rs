@@ -72,7 +72,7 @@ pub enum Notice {
 pub enum Action {
     /// Send `TIME` with the host's clock (the shell reads it; see [`time_command`]).
     SendTime,
-    /// The idle page's content changed (the page reloads itself when it is showing).
+    /// The idle page's content changed (the page updates itself in place when it is showing).
     UpdateIdle(IdleView),
     /// Show the idle page.
     ShowIdle,

@@ -146,7 +146,13 @@ pub fn button_label(button: Button) -> &'static str {
 }
 
 /// The idle page. `version` is what `/state` answers while this view is current: the page
-/// polls it and reloads itself when it changes.
+/// polls it and, when it changes, fetches itself again and swaps in the new body in place.
+///
+/// It never navigates itself (no `location.reload()`): the kiosk tab must be navigated by the
+/// agent alone. A page's own navigation started while the agent's is on its way can win over
+/// it (Chromium lets the page's reload run after the agent's navigation to the support center,
+/// which then never loads: the person who just scanned stays on the idle page, and the agent's
+/// wait for the load times out).
 pub fn idle_page(view: &IdleView, branding: &Branding, version: u64) -> String {
     let mut body = String::new();
     // A reader that is down is the first thing anyone (staff) must see.
@@ -188,14 +194,25 @@ pub fn idle_page(view: &IdleView, branding: &Branding, version: u64) -> String {
         ReaderState::Disconnected => "Reader disconnected",
     };
     let script = format!(
-        r#"<script>
-const version = "{version}";
-setInterval(async () => {{
+        r#"<script data-version="{version}">
+let version = document.currentScript.dataset.version;
+async function follow() {{
   try {{
-    const r = await fetch("/state", {{ cache: "no-store" }});
-    if ((await r.text()) !== version) location.reload();
+    const state = await fetch("/state", {{ cache: "no-store" }});
+    if ((await state.text()) !== version) {{
+      const page = await fetch("/", {{ cache: "no-store" }});
+      const next = new DOMParser().parseFromString(await page.text(), "text/html");
+      const current = next.querySelector("script[data-version]");
+      if (page.ok && current) {{
+        document.title = next.title;
+        document.body.replaceWith(document.adoptNode(next.body));
+        version = current.dataset.version;
+      }}
+    }}
   }} catch (e) {{}}
-}}, 250);
+  setTimeout(follow, 250);
+}}
+setTimeout(follow, 250);
 </script>"#
     );
     page(
@@ -396,6 +413,22 @@ mod tests {
             ..view()
         };
         assert!(idle_page(&down, &branding(), 3).contains("Reader disconnected"));
+    }
+
+    #[test]
+    fn the_agent_pages_never_navigate_themselves() {
+        // Only the agent navigates the kiosk tab: a page's own navigation can win over the
+        // agent's and leave a person who just scanned on the idle page.
+        for html in [
+            idle_page(&view(), &branding(), 1),
+            notice_page(Notice::Refused, &view(), &branding(), 6),
+        ] {
+            for navigation in ["location", "http-equiv", "history.", "window.open"] {
+                assert!(!html.contains(navigation), "{navigation}");
+            }
+        }
+        // It follows the agent in place instead.
+        assert!(idle_page(&view(), &branding(), 7).contains(r#"<script data-version="7">"#));
     }
 
     #[test]

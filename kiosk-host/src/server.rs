@@ -1,6 +1,6 @@
 //! The agent's page server: a tiny HTTP/1.1 server on 127.0.0.1 (a free port) that serves the
 //! idle page and the current notice, so the agent can send the kiosk tab to them and the idle
-//! page can reload itself when its content changes.
+//! page can follow its content (`/state`) in place, without navigating.
 //!
 //! GET (and HEAD) only, loopback only, `Host` must be the server's own address (a page from
 //! elsewhere cannot reach it through DNS rebinding); every answer is `no-store` with a strict
@@ -78,7 +78,8 @@ impl PageServer {
         format!("http://{}/", self.addr)
     }
 
-    /// Sets what the idle page shows; an open idle page reloads itself within a quarter second.
+    /// Sets what the idle page shows; an open idle page updates itself in place within a
+    /// quarter second.
     pub fn set_idle(&self, view: IdleView) {
         let mut s = lock(&self.screens);
         if s.idle != view {

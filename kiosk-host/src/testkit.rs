@@ -18,8 +18,11 @@ use crate::line::{Line, LineReader};
 #[derive(Debug)]
 pub struct Process {
     child: Child,
-    lines: Receiver<String>,
+    /// Each line with when it was read (since the start).
+    lines: Receiver<(Duration, String)>,
     seen: Vec<String>,
+    /// When each line of `seen` was read, for the log a failed test prints.
+    seen_at: Vec<Duration>,
 }
 
 impl Process {
@@ -36,10 +39,11 @@ impl Process {
             .take()
             .ok_or_else(|| io::Error::other("no stdout"))?;
         let (tx, lines) = mpsc::channel();
+        let started = Instant::now();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
+                if tx.send((started.elapsed(), line)).is_err() {
                     break;
                 }
             }
@@ -48,6 +52,7 @@ impl Process {
             child,
             lines,
             seen: Vec::new(),
+            seen_at: Vec::new(),
         })
     }
 
@@ -64,7 +69,8 @@ impl Process {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) => {
+                Ok((at, line)) => {
+                    self.seen_at.push(at);
                     self.seen.push(line.clone());
                     if matches(&line) {
                         return line;
@@ -90,7 +96,8 @@ impl Process {
 
     /// Reads the lines already written, without waiting, into [`Process::seen`].
     pub fn drain(&mut self) -> &[String] {
-        while let Ok(line) = self.lines.try_recv() {
+        while let Ok((at, line)) = self.lines.try_recv() {
+            self.seen_at.push(at);
             self.seen.push(line);
         }
         &self.seen
@@ -135,6 +142,25 @@ impl Process {
 impl Drop for Process {
     fn drop(&mut self) {
         self.kill();
+        // A test failed while this process ran: what it said is the first clue.
+        if std::thread::panicking() {
+            // Killed: its last lines are on their way (the pipe ends soon).
+            while let Ok((at, line)) = self.lines.recv_timeout(Duration::from_secs(1)) {
+                self.seen_at.push(at);
+                self.seen.push(line);
+            }
+            let log: Vec<String> = self
+                .seen_at
+                .iter()
+                .zip(&self.seen)
+                .map(|(at, line)| format!("{:>7.3}s {line}", at.as_secs_f64()))
+                .collect();
+            eprintln!(
+                "stdout of pid {}, which the failed test ran (seconds since its start):\n{}",
+                self.child.id(),
+                log.join("\n")
+            );
+        }
     }
 }
 

@@ -169,6 +169,46 @@ fn signs_in_on_the_support_center_and_logout_clears_its_session() {
 }
 
 #[test]
+fn the_idle_page_follows_the_agent_without_navigating_and_a_scan_right_after_lands() {
+    let _slot = browser_slot();
+    let support = SupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(&reader, &support.origin, &[]);
+    let mut tab = kiosk_tab(&ready);
+    tab.wait_until(WAIT, |_, text| text.contains("Reader disconnected"))
+        .unwrap();
+    // A mark in the document: a reload (a navigation of the page's own) would drop it.
+    tab.evaluate("window.hfjwtSameDocument = true").unwrap();
+    let mut conn = connect(&reader, &mut agent);
+    conn.send(Reply::Select { button: Button::Kb });
+    tab.wait_until(WAIT, |_, text| {
+        text.contains("Reader connected") && text.contains("Press another button")
+    })
+    .unwrap();
+    assert_eq!(tab.evaluate("window.hfjwtSameDocument").unwrap(), true);
+    assert_eq!(
+        tab.evaluate("document.querySelector('[aria-pressed=true]').dataset.button")
+            .unwrap(),
+        "kb"
+    );
+
+    // The person presses a button and scans at once: the idle page changes while the agent
+    // opens the support center, and the support center must still load (before, the idle
+    // page's own reload could win and the agent logged open_slow instead).
+    conn.send(Reply::Select {
+        button: Button::Tickets,
+    });
+    let grant = format!("{}/jwt/?token=t&return_to=%2Ftickets", support.origin);
+    conn.send(Reply::Grant { url: &grant });
+    agent.wait_event("page_loaded", WAIT);
+    let (url, text) = tab
+        .wait_until(WAIT, |url, _| url.ends_with("/tickets"))
+        .unwrap();
+    assert_eq!(url, format!("{}/tickets", support.origin));
+    assert!(text.contains("Signed in as Jo Smith"), "{text}");
+}
+
+#[test]
 fn screenshots_of_the_agent_pages() {
     let _slot = browser_slot();
     let reader = FakeReader::bind().unwrap();
@@ -187,7 +227,7 @@ fn screenshots_of_the_agent_pages() {
     conn.send(Reply::Select {
         button: Button::Tickets,
     });
-    // Connected and the choice shown: two updates, each a reload of the idle page.
+    // Connected and the choice shown: two updates of the idle page (in place).
     tab.wait_until(WAIT, |_, text| {
         text.contains("Reader connected") && text.contains("Press another button")
     })
@@ -266,9 +306,7 @@ fn a_leave_site_prompt_does_not_keep_the_session_on_screen() {
     let (mut agent, ready) = agent(&reader, &support.origin, &[]);
     let mut conn = connect(&reader, &mut agent);
     let mut tab = kiosk_tab(&ready);
-    let grant = format!("{}/jwt/?token=t", support.origin);
-    conn.send(Reply::Grant { url: &grant });
-    agent.wait_event("page_loaded", WAIT);
+    sign_in(&mut conn, &mut agent, &mut tab, &support);
     // The signed-in person opens a form, types (so the page may ask "Leave site?"), and
     // walks away.
     tab.navigate(&format!("{}/draft", support.origin)).unwrap();
@@ -306,11 +344,9 @@ fn an_open_alert_does_not_keep_the_session_on_screen() {
     let reader = FakeReader::bind().unwrap();
     let (mut agent, ready) = agent(&reader, &support.origin, &[]);
     let mut conn = connect(&reader, &mut agent);
-    let grant = format!("{}/jwt/?token=t", support.origin);
-    conn.send(Reply::Grant { url: &grant });
-    agent.wait_event("page_loaded", WAIT);
-    // The support center shows an alert; the person walks away without closing it.
     let mut tab = kiosk_tab(&ready);
+    sign_in(&mut conn, &mut agent, &mut tab, &support);
+    // The support center shows an alert; the person walks away without closing it.
     tab.navigate(&format!("{}/alert", support.origin)).unwrap();
     tab.wait_for_dialog(WAIT).unwrap();
     conn.send(Reply::Logout {
@@ -332,9 +368,7 @@ fn a_leave_site_prompt_left_open_does_not_keep_the_session_on_screen() {
     let (mut agent, ready) = agent(&reader, &support.origin, &[]);
     let mut conn = connect(&reader, &mut agent);
     let mut tab = kiosk_tab(&ready);
-    let grant = format!("{}/jwt/?token=t", support.origin);
-    conn.send(Reply::Grant { url: &grant });
-    agent.wait_event("page_loaded", WAIT);
+    sign_in(&mut conn, &mut agent, &mut tab, &support);
     // The person types into a form, follows a link, gets "Leave site?" and walks away.
     tab.navigate(&format!("{}/draft", support.origin)).unwrap();
     tab.evaluate("document.querySelector('textarea').focus(); 1")

@@ -188,6 +188,29 @@ pub fn agent_pages_tab(agent: &mut Process, ready: &Ready) -> Tab {
     }
 }
 
+/// Sends a `GRANT` for `support`'s `/jwt/`, waits until the agent is done opening it, and then
+/// until the kiosk tab shows the person signed in on `/tickets`. Done is `page_loaded` or, for a
+/// load slower than the agent's own wait, `open_slow` (the agent leaves the page loading and it
+/// may still arrive): either way the person must end up on their tickets.
+pub fn sign_in(conn: &mut ReaderConn, agent: &mut Process, tab: &mut Tab, support: &SupportCenter) {
+    conn.send(Reply::Grant {
+        url: &format!("{}/jwt/?token=t", support.origin),
+    });
+    agent.wait_for(WAIT, |line| {
+        line.starts_with("page_loaded ") || line.starts_with("open_slow ")
+    });
+    let tickets = format!("{}/tickets", support.origin);
+    let (_, text) = tab
+        .wait_until(WAIT, |url, _| url == tickets)
+        .unwrap_or_else(|e| {
+            panic!(
+                "the kiosk tab never showed {tickets}: {e}; the agent said:\n{}",
+                agent.drain().join("\n")
+            )
+        });
+    assert!(text.contains("Signed in as Jo Smith"), "{text}");
+}
+
 /// A second DevTools connection to the agent's kiosk tab.
 pub fn kiosk_tab(ready: &Ready) -> Tab {
     Browser::connect(&ready.cdp)
