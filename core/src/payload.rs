@@ -377,26 +377,36 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
     loop {
         // Strings, a portal's `groups`, the common element: scanned right here, so that the
         // scan's constants stay in registers from one element to the next.
-        pos = if b.get(pos) == Some(&b'"') {
-            let start = pos + 1;
-            // An array's strings are often of one length. Where the next element starts then
-            // follows from the previous length, checked by a (predictable) branch, instead of
-            // from this element's scan: the elements' scans no longer wait on each other.
-            let end = start + guess;
-            let special = json::find_special_from::<false>(b, start);
-            if special == Some(end) && b.get(end) == Some(&b'"') {
-                end + 1
-            } else {
-                let end = match special {
-                    Some(end) if b.get(end) == Some(&b'"') => end,
-                    _ => string_end::<false>(b, start)?.0, // an escape, or worse
+        if b.get(pos) == Some(&b'"') {
+            loop {
+                let start = pos + 1;
+                // An array's strings are often of one length. Where the next element starts
+                // then follows from the previous length, checked by a (predictable) branch,
+                // instead of from this element's scan: the elements' scans no longer wait on
+                // each other.
+                let guessed = start + guess;
+                let special = json::find_special_from::<false>(b, start);
+                let end = if special == Some(guessed) && b.get(guessed) == Some(&b'"') {
+                    guessed
+                } else {
+                    let end = match special {
+                        Some(end) if b.get(end) == Some(&b'"') => end,
+                        _ => string_end::<false>(b, start)?.0, // an escape, or worse
+                    };
+                    guess = end - start;
+                    end
                 };
-                guess = end - start;
-                end + 1
+                // Another string follows: straight on, with one two-byte comparison.
+                if b.get(end + 1..end + 3) == Some(b",\"") {
+                    pos = end + 2;
+                    continue;
+                }
+                pos = end + 1;
+                break;
             }
         } else {
-            scalar(pos)?
-        };
+            pos = scalar(pos)?;
+        }
         match b.get(pos)? {
             b',' => pos += 1,
             b']' => return Some(pos + 1),
