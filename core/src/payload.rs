@@ -386,6 +386,11 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
                 // each other.
                 let guessed = start + guess;
                 let special = json::find_special_from::<false>(b, start);
+                // The closing quote where guessed, and another string after it: on at once.
+                if special == Some(guessed) && b.get(guessed..guessed + 3) == Some(b"\",\"") {
+                    pos = guessed + 2;
+                    continue;
+                }
                 let end = if special == Some(guessed) && b.get(guessed) == Some(&b'"') {
                     guessed
                 } else {
