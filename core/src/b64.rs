@@ -513,9 +513,11 @@ mod tests {
 
     #[test]
     fn tells_ascii_from_not_at_every_position() {
-        // `decode` above checks the flag against the bytes.
-        for len in 0..80 {
-            for at in 0..=len {
+        // `decode` above checks the flag against the bytes. Miri interprets ~1000x slower:
+        // it checks a sample of the lengths.
+        let step = if cfg!(miri) { 13 } else { 1 };
+        for len in (0..80).step_by(step) {
+            for at in (0..=len).step_by(step) {
                 let mut data = std::vec![b'a'; len];
                 if let Some(c) = data.get_mut(at) {
                     *c = [0x80, 0xff, 0xc3][at % 3];
