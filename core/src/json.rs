@@ -381,19 +381,28 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
         (&[][..], s, 0) // microcontrollers: one loop, less code
     };
     for (i, pair) in pairs.iter().enumerate() {
-        let (a, b) = pair.split_at(8);
-        let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
-        let (ma, mb) = (special_mask(word(a)), special_mask(word(b)));
-        if ma | mb != 0 {
-            let at = if ma != 0 {
-                ma.trailing_zeros() / 8
-            } else {
-                8 + mb.trailing_zeros() / 8
-            };
-            return Some(i * 16 + at as usize);
+        if let Some(at) = first_special_of_pair(pair) {
+            return Some(i * 16 + at);
         }
     }
     find_special_words(s).map(|at| skipped + at)
+}
+
+/// Index of the first special byte among sixteen, with one branch for both words.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
+fn first_special_of_pair(pair: &[u8; 16]) -> Option<usize> {
+    let (lo, hi) = pair.split_at(8);
+    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    let (ml, mh) = (special_mask(word(lo)), special_mask(word(hi)));
+    if ml | mh == 0 {
+        return None;
+    }
+    let at = if ml != 0 {
+        ml.trailing_zeros() / 8
+    } else {
+        8 + mh.trailing_zeros() / 8
+    };
+    Some(at as usize)
 }
 
 /// [`find_special`] eight bytes at a time.
@@ -425,14 +434,8 @@ pub(crate) fn find_special_from<const PAIR: bool>(b: &[u8], from: usize) -> Opti
     if let Some(pair) = b.get(from..).and_then(<[u8]>::first_chunk::<16>) {
         let (lo, hi) = pair.split_at(8);
         if PAIR {
-            let (ml, mh) = (special_mask(word(lo)), special_mask(word(hi)));
-            if ml | mh != 0 {
-                let at = if ml != 0 {
-                    ml.trailing_zeros() / 8
-                } else {
-                    8 + mh.trailing_zeros() / 8
-                };
-                return Some(from + at as usize);
+            if let Some(at) = first_special_of_pair(pair) {
+                return Some(from + at);
             }
         } else {
             if let Some(at) = first_special(word(lo)) {
