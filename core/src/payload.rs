@@ -164,25 +164,20 @@ pub(crate) fn read_between<'s>(
     if let Some(Compact { escaped, read_end }) = compact {
         // Everything outside the strings is ASCII, so the payload is valid UTF-8 exactly when
         // its strings are: where the general reader would refuse, this does the same. An
-        // ASCII payload is UTF-8 throughout, and only the claims read need their `&str`.
-        if !escaped && !ascii {
-            let payload = scratch.get(..len).ok_or(CLAIMS_JSON)?;
-            let text = core::str::from_utf8(payload).map_err(|_| CLAIMS_JSON)?;
+        // ASCII payload is UTF-8 throughout: only the text up to the last claim read (a
+        // portal's long extras come after the claims) is made a `&str`.
+        if !escaped {
+            let end = if ascii { read_end } else { len };
+            let text = core::str::from_utf8(scratch.get(..end).ok_or(CLAIMS_JSON)?)
+                .map_err(|_| CLAIMS_JSON)?;
             return finish(&found, |s, e| text.get(s..e), email_required);
         }
-        if escaped {
-            if !ascii {
-                let payload = scratch.get(..len).ok_or(CLAIMS_JSON)?;
-                core::str::from_utf8(payload).map_err(|_| CLAIMS_JSON)?;
-            }
-            found = found.unescape(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
-            return finish(&found, utf8_span(scratch), email_required);
+        if !ascii {
+            core::str::from_utf8(scratch.get(..len).ok_or(CLAIMS_JSON)?)
+                .map_err(|_| CLAIMS_JSON)?;
         }
-        // ASCII: one `&str` up to the end of the last claim read (a portal's long extras
-        // after the claims are not looked at again).
-        let text = core::str::from_utf8(scratch.get(..read_end).ok_or(CLAIMS_JSON)?)
-            .map_err(|_| CLAIMS_JSON)?;
-        return finish(&found, |s, e| text.get(s..e), email_required);
+        let found = found.unescape(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
+        return finish(&found, utf8_span(scratch), email_required);
     }
     let found = general(scratch.get_mut(..len).ok_or(CLAIMS_JSON)?)?;
     finish(&found, utf8_span(scratch), email_required)
