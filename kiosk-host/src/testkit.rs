@@ -122,9 +122,39 @@ impl Process {
         &self.seen
     }
 
-    /// Kills the whole process group and reaps the child.
+    /// Sends the signal named `name` (`TERM`, `INT`, `HUP`, `KILL`…) to the process alone,
+    /// not to its group.
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(sent, "kill -s {name} {} failed", self.child.id());
+    }
+
+    /// Waits up to `timeout` for the process to exit and returns its status; panics with
+    /// everything it wrote if it does not.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => panic!(
+                    "pid {} did not exit within {timeout:?} ({other:?}); its stdout so far:\n{}",
+                    self.child.id(),
+                    self.drain().join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Kills the whole process group, and every process of a Chromium the agent started (it
+    /// runs in a process group of its own), and reaps the child.
     pub fn kill(&mut self) {
-        // SIGKILL to the group: the agent and its Chromium with all its helper processes.
+        // SIGKILL to the group: the agent and what it started in its own group.
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{}", self.child.id())])
             .stdout(Stdio::null())
@@ -132,10 +162,31 @@ impl Process {
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // A killed agent leaves the profile of the Chromium it started.
+        // A killed agent leaves the Chromium it started (which dies with it, but not at once)
+        // and its profile.
         for dir in crate::chromium::profiles_of(self.child.id()) {
-            let _ = std::fs::remove_dir_all(dir);
+            kill_until_gone(&dir);
+            crate::chromium::remove_profile(&dir);
         }
+    }
+}
+
+/// SIGKILLs every process that uses the Chromium profile `dir` until none is left (10 s at
+/// most).
+fn kill_until_gone(dir: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pids = crate::chromium::processes_using(dir);
+        if pids.is_empty() || Instant::now() >= deadline {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .args(pids.iter().map(u32::to_string))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -315,6 +366,40 @@ impl ReaderConn {
         let line = self.line(timeout);
         HostCommand::parse(line.as_bytes())
             .unwrap_or_else(|e| panic!("the agent sent {line:?}, not a command: {e:?}"))
+    }
+
+    /// Waits up to `timeout` for the agent to close the line (what it sends meanwhile is
+    /// kept for [`ReaderConn::line`]).
+    pub fn wait_closed(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 256];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "the agent did not close the line within {timeout:?}"
+            );
+            self.stream
+                .set_read_timeout(Some(left))
+                .unwrap_or_else(|e| panic!("{e}"));
+            match self.stream.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    for line in self.reader.push(&buf[..n]) {
+                        if let Line::Text(t) = line {
+                            self.lines.push(t);
+                        }
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                // A reset is closed too.
+                Err(_) => return,
+            }
+        }
     }
 
     /// Waits up to `timeout` for the next line from the agent.
