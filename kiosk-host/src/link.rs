@@ -139,12 +139,14 @@ pub enum LineEvent {
     Line(Line, std::time::Instant),
 }
 
-/// Starts the thread that keeps the line open. It reports on `events` and writes the
-/// commands it receives on `commands` (while the line is down they are dropped: `TIME` is
-/// re-sent on every connect). It ends only when `events` or `commands` is closed.
-pub fn spawn(
+/// Starts the thread that keeps the line open. It reports on `events` (a channel of
+/// [`LineEvent`]s, or of the caller's own events that a [`LineEvent`] converts into) and writes
+/// the commands it receives on `commands` (while the line is down they are dropped: `TIME` is
+/// re-sent on every connect). It ends only when `events` or `commands` is closed, and closes
+/// the line (the serial port, the socket) when it ends.
+pub fn spawn<E: From<LineEvent> + Send + 'static>(
     spec: LineSpec,
-    events: Sender<LineEvent>,
+    events: Sender<E>,
     commands: Receiver<HostCommand>,
     logger: Logger,
 ) -> io::Result<thread::JoinHandle<()>> {
@@ -153,9 +155,9 @@ pub fn spawn(
         .spawn(move || run(&spec, &events, &commands, logger))
 }
 
-fn run(
+fn run<E: From<LineEvent>>(
     spec: &LineSpec,
-    events: &Sender<LineEvent>,
+    events: &Sender<E>,
     commands: &Receiver<HostCommand>,
     logger: Logger,
 ) {
@@ -167,7 +169,7 @@ fn run(
                 backoff = FIRST_BACKOFF;
                 reported = false;
                 logger.log(&LogEvent::new("reader_connected").with("line", spec));
-                if events.send(LineEvent::Connected).is_err() {
+                if events.send(LineEvent::Connected.into()).is_err() {
                     return;
                 }
                 let why = pump(&mut *port, events, commands);
@@ -177,7 +179,7 @@ fn run(
                         logger.log(&LogEvent::new("reader_lost").with("error", error));
                     }
                 }
-                if events.send(LineEvent::Disconnected).is_err() {
+                if events.send(LineEvent::Disconnected.into()).is_err() {
                     return;
                 }
                 FIRST_BACKOFF
@@ -224,9 +226,9 @@ enum Ended {
     Lost(String),
 }
 
-fn pump(
+fn pump<E: From<LineEvent>>(
     port: &mut dyn Port,
-    events: &Sender<LineEvent>,
+    events: &Sender<E>,
     commands: &Receiver<HostCommand>,
 ) -> Ended {
     let mut reader = LineReader::default();
@@ -249,7 +251,7 @@ fn pump(
             Ok(n) => {
                 let at = std::time::Instant::now();
                 for line in reader.push(buf.get(..n).unwrap_or_default()) {
-                    if events.send(LineEvent::Line(line, at)).is_err() {
+                    if events.send(LineEvent::Line(line, at).into()).is_err() {
                         return Ended::Closed;
                     }
                 }

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         }
     };
     match hfjwt_kiosk_host::shell::run(config) {
+        // Stopped by SIGTERM, SIGINT or SIGHUP, cleanly: a requested stop is a success.
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

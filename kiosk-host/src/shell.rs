@@ -1,10 +1,16 @@
 //! The I/O shell: runs the reader line, the page server and the kiosk browser, feeds what
 //! happens to the [`Agent`] and performs the [`Action`]s it returns. No decision is made here.
+//!
+//! SIGTERM (systemd's stop), SIGINT (Ctrl-C) and SIGHUP (a closed terminal) stop it cleanly:
+//! the Chromium it started is stopped with every process it forked, its profile removed, the
+//! reader's line closed, and `agent_stopped signal=SIGTERM` is the last line it logs.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hfjwt_firmware::protocol::HostCommand;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use crate::agent::{Action, Agent, AgentConfig, CLOCK_FLOOR, Input, time_alignment, time_command};
 use crate::cdp::{Browser, CdpError, Tab};
@@ -23,11 +29,38 @@ const HEALTH_EVERY: Duration = Duration::from_secs(2);
 const OWN_PAGE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait for the support center's page to load.
 const SUPPORT_PAGE_TIMEOUT: Duration = Duration::from_secs(20);
+/// The signals that stop the agent cleanly.
+const STOP_SIGNALS: [i32; 3] = [SIGTERM, SIGINT, SIGHUP];
+/// How long the reader's line gets to close on the way out.
+const LINE_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Runs the agent. Returns only if it cannot start (no browser, no page server): then the
-/// error says why. Once running it never exits on its own.
+/// What the main loop waits for.
+enum Event {
+    /// From the reader's line.
+    Line(LineEvent),
+    /// One of [`STOP_SIGNALS`] arrived.
+    Stop(i32),
+}
+
+impl From<LineEvent> for Event {
+    fn from(event: LineEvent) -> Event {
+        Event::Line(event)
+    }
+}
+
+/// Runs the agent until SIGTERM, SIGINT or SIGHUP, then stops cleanly and returns `Ok`.
+/// Returns an error if it cannot start (no browser, no page server), saying why; it never
+/// stops on its own.
+///
+/// A signal is handled between two steps of the main loop: one that arrives while the agent
+/// starts the browser or waits for a page (at most [`SUPPORT_PAGE_TIMEOUT`]) is handled right
+/// after.
 pub fn run(config: Config) -> Result<(), String> {
     let logger = Logger::new(config.json);
+    let (events_tx, events) = mpsc::channel::<Event>();
+    // From here on a stop signal waits its turn in the main loop (even during start-up)
+    // instead of ending the agent then and there, which would leave its Chromium running.
+    let signals = watch_signals(events_tx.clone())?;
     let pages = PageServer::start(
         Branding {
             company: config.company.clone(),
@@ -73,9 +106,8 @@ pub fn run(config: Config) -> Result<(), String> {
             .with("support_origin", config.support.as_str()),
     );
 
-    let (events_tx, events) = mpsc::channel();
     let (commands, commands_rx) = mpsc::channel::<HostCommand>();
-    link::spawn(config.line.clone(), events_tx, commands_rx, logger)
+    let line = link::spawn(config.line.clone(), events_tx, commands_rx, logger)
         .map_err(|e| format!("cannot start the reader thread: {e}"))?;
 
     let mut last_health = Instant::now();
@@ -86,12 +118,28 @@ pub fn run(config: Config) -> Result<(), String> {
             .map_or(HEALTH_EVERY, |d| d.saturating_duration_since(now))
             .min(HEALTH_EVERY);
         let event = match events.recv_timeout(wait) {
-            Ok(event) => Some(event),
+            Ok(Event::Line(event)) => Some(event),
+            Ok(Event::Stop(signal)) => {
+                signals.close();
+                // With nobody left to send it commands, the line's thread closes the port and
+                // ends.
+                drop(commands);
+                kiosk.shut_down();
+                wait_until_closed(&events, LINE_CLOSE_TIMEOUT);
+                logger.log(&LogEvent::new("agent_stopped").with(
+                    "signal",
+                    signal_hook::low_level::signal_name(signal).unwrap_or("unknown"),
+                ));
+                return Ok(());
+            }
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => {
                 return Err("the reader thread stopped".into());
             }
         };
+        if line.is_finished() {
+            return Err("the reader thread stopped".into());
+        }
         let input = match &event {
             Some(LineEvent::Connected) => Input::Connected,
             Some(LineEvent::Disconnected) => Input::Disconnected,
@@ -113,6 +161,39 @@ pub fn run(config: Config) -> Result<(), String> {
         if last_health.elapsed() >= HEALTH_EVERY {
             last_health = Instant::now();
             kiosk.check_health();
+        }
+    }
+}
+
+/// Starts the thread that turns [`STOP_SIGNALS`] into [`Event::Stop`]s on `events`; closing
+/// the returned handle ends it.
+fn watch_signals(events: Sender<Event>) -> Result<signal_hook::iterator::Handle, String> {
+    let mut signals =
+        Signals::new(STOP_SIGNALS).map_err(|e| format!("cannot handle signals: {e}"))?;
+    let handle = signals.handle();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if events.send(Event::Stop(signal)).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    Ok(handle)
+}
+
+/// Waits (up to `timeout`) until every sender of `events` is gone: the line's thread has
+/// closed the port and ended, and so has the signal thread.
+fn wait_until_closed(events: &Receiver<Event>, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match events.recv_timeout(left) {
+            // A line read on the way out, a second signal: too late.
+            Ok(_) => {}
+            Err(RecvTimeoutError::Disconnected | RecvTimeoutError::Timeout) => return,
         }
     }
 }
@@ -433,6 +514,17 @@ impl KioskBrowser {
                     .log(&LogEvent::new("browser_unavailable").with("error", e));
             }
             Err(_) => {}
+        }
+    }
+
+    /// On the way out: closes the DevTools connections and stops the Chromium the agent
+    /// started (every process of it; its profile removed). An attached browser is left
+    /// running: it is not the agent's.
+    fn shut_down(&mut self) {
+        self.tab = None;
+        self.browser = None;
+        if let Some(chromium) = self.chromium.take() {
+            chromium.stop();
         }
     }
 

@@ -1,6 +1,8 @@
-//! Stopping the agent: the Chromium it started must go with it — every process of it, not
-//! just the browser process. An agent killed outright (SIGKILL) cannot clean up, but its
-//! Chromium still dies with it, and the next agent removes the profile left behind.
+//! Stopping the agent: systemd stops it with SIGTERM (a terminal with SIGINT, a closed
+//! terminal with SIGHUP). The Chromium it started must go with it — every process of it, not
+//! just the browser process — and so must its profile directory; the reader's line is closed
+//! and the agent says why it stopped. An agent killed outright (SIGKILL) cannot clean up, but
+//! its Chromium still dies with it, and the next agent removes the profile left behind.
 
 mod common;
 
@@ -62,6 +64,41 @@ fn chromium_of(agent: &Process) -> Leftovers {
         profile,
         socket_dir,
     }
+}
+
+/// Starts an agent with a reader connected, stops it with `signal`, and checks that it stopped
+/// cleanly: its reason logged last, status 0, the reader's line closed, nothing of its
+/// Chromium left running or on disk.
+fn stops_cleanly_on(signal: &str) {
+    let _slot = browser_slot();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, _ready) = agent(&reader, "https://acme.happyfox.com", &[]);
+    let mut conn = connect(&reader, &mut agent);
+    let chromium = chromium_of(&agent);
+
+    agent.signal(signal);
+    let stopped = agent.wait_event("agent_stopped", WAIT);
+    assert_eq!(stopped, format!("agent_stopped signal=SIG{signal}"));
+    let status = agent.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    // Nothing after the reason.
+    assert_eq!(agent.drain().last(), Some(&stopped));
+    conn.wait_closed(WAIT);
+    // Checked once, without waiting: the agent exits only after its Chromium is gone.
+    let left = pgrep(&chromium.profile);
+    assert!(left.is_empty(), "still running after SIG{signal}: {left:?}");
+    chromium.assert_gone();
+}
+
+#[test]
+fn sigterm_stops_chromium_closes_the_line_and_removes_the_profile() {
+    stops_cleanly_on("TERM");
+}
+
+#[test]
+fn sigint_and_sighup_stop_it_the_same_way() {
+    stops_cleanly_on("INT");
+    stops_cleanly_on("HUP");
 }
 
 #[test]
