@@ -457,15 +457,21 @@ mod tests {
     fn the_processes_of_a_profile_are_found_by_their_argument() {
         let dir = std::env::temp_dir().join(format!("hfjwt-kiosk-test-{}", std::process::id()));
         assert!(processes_using(&dir).is_empty());
-        // A stand-in carrying the argument as Chromium's processes do (`; :` keeps the shell
-        // from exec'ing sleep, which would drop it).
+        // A stand-in carrying the argument as Chromium's processes do, that forks nothing
+        // (`read` is built in) and waits for a line that never comes.
         let mut arg = OsString::from("--user-data-dir=");
         arg.push(&dir);
         let mut child = Command::new("sh")
-            .args(["-c", "sleep 30; :"])
+            .args(["-c", "read line", "sh"])
             .arg(&arg)
+            .stdin(Stdio::piped())
             .spawn()
             .unwrap();
+        // Until the kernel shows its new command line.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while processes_using(&dir).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(processes_using(&dir), [child.id()]);
         // Not a prefix match: another profile whose name starts the same is not this one.
         let mut longer = dir.clone().into_os_string();
