@@ -430,25 +430,28 @@ pub(crate) fn find_special_from<const PAIR: bool>(b: &[u8], from: usize) -> Opti
     if cfg!(not(target_pointer_width = "64")) {
         return Some(from + find_special(b.get(from..)?)?); // microcontrollers: less code
     }
-    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
     if let Some(pair) = b.get(from..).and_then(<[u8]>::first_chunk::<16>) {
-        let (lo, hi) = pair.split_at(8);
-        if PAIR {
-            if let Some(at) = first_special_of_pair(pair) {
-                return Some(from + at);
-            }
-        } else {
-            if let Some(at) = first_special(word(lo)) {
-                return Some(from + at);
-            }
-            if let Some(at) = first_special(word(hi)) {
-                return Some(from + 8 + at);
-            }
+        if let Some(at) = first_special_of_16::<PAIR>(pair) {
+            return Some(from + at);
         }
         let from = from + 16;
         return Some(from + find_special(b.get(from..)?)?);
     }
     Some(from + find_special(b.get(from..)?)?)
+}
+
+/// Index of the first special byte among sixteen. `PAIR`: see [`find_special_from`].
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
+pub(crate) fn first_special_of_16<const PAIR: bool>(pair: &[u8; 16]) -> Option<usize> {
+    if PAIR {
+        return first_special_of_pair(pair);
+    }
+    let (lo, hi) = pair.split_at(8);
+    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    if let Some(at) = first_special(word(lo)) {
+        return Some(at);
+    }
+    first_special(word(hi)).map(|at| 8 + at)
 }
 
 /// Index of the first special byte among the eight of `word` (little-endian), if any.
@@ -460,7 +463,7 @@ pub(crate) fn first_special(word: u64) -> Option<usize> {
 /// The high bit of each byte of `x` (little-endian) that may be special, exact up to and
 /// including the first special byte: a borrow can only flag bytes above a true hit, so the
 /// lowest set bit marks the first special byte (tested against [`is_special`] below).
-fn special_mask(x: u64) -> u64 {
+pub(crate) fn special_mask(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // `(y - ONES) & !y & HIGH` flags the zero bytes of y; `x - 0x20` per byte borrows below

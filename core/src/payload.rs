@@ -367,8 +367,9 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
     if b.get(pos) == Some(&b']') {
         return Some(pos + 1);
     }
-    // The previous string element's length.
+    // The previous string element's length, and whether the one before had it too.
     let mut guess = 0;
+    let mut run = false;
     loop {
         // Strings, a portal's `groups`, the common element: scanned right here, so that the
         // scan's constants stay in registers from one element to the next.
@@ -383,9 +384,18 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
                 let special = json::find_special_from::<false>(b, start);
                 // The closing quote where guessed, and another string after it: on at once.
                 if special == Some(guessed) && b.get(guessed..guessed + 3) == Some(b"\",\"") {
-                    pos = guessed + 2;
+                    // Three of one length in a row: likely a run of them (a portal's
+                    // numbered groups, ids), stepped over without this loop's bookkeeping.
+                    // Mixed lengths rarely get here, and pay no call.
+                    pos = if run {
+                        same_length_run(b, guessed + 3, guess) - 1
+                    } else {
+                        guessed + 2
+                    };
+                    run = true;
                     continue;
                 }
+                run = false;
                 let end = if special == Some(guessed) && b.get(guessed) == Some(&b'"') {
                     guessed
                 } else {
@@ -413,6 +423,51 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
             _ => return None,
         }
     }
+}
+
+/// Steps over string elements of `len` bytes each, with no escapes or controls, each
+/// followed by `,"`, the first starting (after its opening quote) at `start`: where the
+/// first that is not starts. That element is left to [`skip_value`]'s loop.
+///
+/// Every check of an element is known before its bytes are loaded: no scan's result feeds
+/// the next element's position, and an element of up to 12 bytes, with its `","`, is judged
+/// from one 16-byte window by masks, not by locating its first special byte. Out of line, so
+/// that its constants and masks have registers of their own (inlined, the loop around it
+/// spilled; 1.5 KB of `"group-0001",…` took 1.33x the floor with it, 1.44x without).
+#[inline(never)]
+fn same_length_run(b: &[u8], mut start: usize, len: usize) -> usize {
+    if len > 12 {
+        while json::find_special_from::<true>(b, start) == Some(start + len)
+            && b.get(start + len..start + len + 3) == Some(b"\",\"")
+        {
+            start += len + 3;
+        }
+        return start;
+    }
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bits of the bytes before the closing quote, in each word. `special_mask` is
+    // exact below the first special byte, so none may be set there.
+    let below = |n: usize| {
+        HIGH & 1u64
+            .checked_shl(8 * n as u32)
+            .map_or(u64::MAX, |m| m.wrapping_sub(1))
+    };
+    let (lo_mask, hi_mask) = (below(len), below(len.saturating_sub(8)));
+    while let Some(w) = b.get(start..).and_then(<[u8]>::first_chunk::<16>) {
+        let (lo, hi) = w.split_at(8);
+        let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+        let clean =
+            json::special_mask(word(lo)) & lo_mask | json::special_mask(word(hi)) & hi_mask == 0;
+        let sep = w
+            .get(len..len + 4)
+            .and_then(<[u8]>::first_chunk::<4>)
+            .map_or(0, |q| u32::from_le_bytes(*q));
+        if !clean || sep & 0x00ff_ffff != 0x0022_2c22 {
+            break;
+        }
+        start += len + 3;
+    }
+    start
 }
 
 /// The general reader: any valid JSON object, duplicates (also after unescaping) refused,
@@ -702,6 +757,54 @@ b"}"#,
         let c = read(&mut pyjwt, len, true).unwrap();
         assert_eq!(c.name, Some("Jos\u{e9} \u{1f600}"));
         assert_eq!(c.jti, "j\"1\\/\u{8}\u{c}\n\r\t");
+    }
+
+    #[test]
+    fn runs_of_one_length_are_read_as_the_general_reader_reads_them() {
+        // Every element length around the run's 16-byte window, and each byte of the array
+        // replaced by something that must end the run (or deleted, or doubled): the compact
+        // reader, which steps over a run without scanning each element, agrees with the
+        // general reader every time.
+        let lens: Vec<usize> = if cfg!(miri) {
+            std::vec![0, 9, 12, 13]
+        } else {
+            (0..=30).chain([36]).collect()
+        };
+        for len in lens {
+            for count in [3, 5] {
+                let elements: Vec<std::string::String> = (0..count)
+                    .map(|i| {
+                        let text: std::string::String = (0..len)
+                            .map(|k| char::from(b'a' + ((i + k) % 26) as u8))
+                            .collect();
+                        format!("\"{text}\"")
+                    })
+                    .collect();
+                let array = format!("[{}]", elements.join(","));
+                let head = r#"{"iat":1,"jti":"x","email":"a@b.co","g":"#;
+                let payload = format!("{head}{array}}}").into_bytes();
+                assert!(
+                    compact(&payload, &mut Found::default()).is_some(),
+                    "{len} {count}"
+                );
+                read_both(&payload);
+                let positions = head.len()..head.len() + array.len();
+                let step = if cfg!(miri) { 7 } else { 1 };
+                for at in positions.step_by(step) {
+                    for r in [b'"', b'\\', 0x01, b',', b']', b'a', 0xc3] {
+                        let mut p = payload.clone();
+                        p[at] = r;
+                        read_both(&p);
+                    }
+                    let mut p = payload.clone();
+                    p.remove(at);
+                    read_both(&p);
+                    let mut p = payload.clone();
+                    p.insert(at, payload[at]);
+                    read_both(&p);
+                }
+            }
+        }
     }
 
     /// Fragments that build payloads on both sides of every rule of the compact reader.
