@@ -14,6 +14,10 @@
 //!   idle timer is what ends a session; without it nobody would, and the next person would
 //!   inherit the signed-in browser.
 //! - `TIME`: on every connect and every `time_every`.
+//! - A login page that does not load in time while the kiosk tab is still (or back) on the
+//!   agent's page: stop loading it, and the idle page says so ("The sign-in page did not
+//!   open"), in place, until the next scan or state change, or for [`STALLED_NOTICE_FOR`] at
+//!   most.
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +58,36 @@ pub struct IdleView {
     pub return_to: Option<Button>,
     /// Whether the reader is connected.
     pub reader: ReaderState,
+    /// The last login URL did not load in time and the kiosk tab stayed on the agent's page:
+    /// the person is told that the sign-in page did not open, and what to do.
+    pub sign_in_stalled: bool,
+}
+
+/// How long the idle page says that the sign-in page did not open, unless a scan or another
+/// change of state clears it sooner: long enough to get a new code on the phone, short
+/// enough that the next person does not find it.
+pub const STALLED_NOTICE_FOR: Duration = Duration::from_secs(60);
+
+/// Where the kiosk tab is when the login page it was sent to did not load in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KioskTab {
+    /// Still (or back) on the agent's idle page: the navigation did not get anywhere.
+    IdlePage,
+    /// On another of the agent's pages (a notice shown when the code was scanned).
+    AgentPage,
+    /// On the support center's page (loading slowly), or it could not be told.
+    Elsewhere,
+}
+
+impl KioskTab {
+    /// Stable snake_case name for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KioskTab::IdlePage => "idle_page",
+            KioskTab::AgentPage => "agent_page",
+            KioskTab::Elsewhere => "elsewhere",
+        }
+    }
 }
 
 /// A page the agent shows for a while instead of the idle page.
@@ -80,6 +114,9 @@ pub enum Action {
     Show(Notice),
     /// Open a checked login URL in the kiosk tab.
     Open(CheckedUrl),
+    /// Stop the kiosk tab's pending navigation (a login URL that did not load in time), so
+    /// that it cannot open later, behind the back of a person told that it did not.
+    StopLoading,
     /// Open the checked logout URL, clear the support center's cookies and storage, then show
     /// the idle page.
     SignOut(CheckedUrl),
@@ -100,6 +137,8 @@ pub enum Input<'a> {
     BadLine(LineProblem),
     /// Opening a login URL failed (the support center is unreachable).
     OpenFailed,
+    /// The login URL did not load in time; where the kiosk tab is.
+    OpenSlow(KioskTab),
     /// Time passed: run due timers (see [`Agent::next_deadline`]).
     Tick,
 }
@@ -184,6 +223,8 @@ pub struct Agent {
     signed_in: bool,
     next_time: Option<Instant>,
     notice_until: Option<Instant>,
+    /// When the idle page stops saying that the sign-in page did not open.
+    stalled_until: Option<Instant>,
 }
 
 impl Agent {
@@ -193,6 +234,7 @@ impl Agent {
             kiosk_name: config.kiosk_name.clone(),
             return_to: None,
             reader: ReaderState::Disconnected,
+            sign_in_stalled: false,
         };
         Agent {
             config,
@@ -200,6 +242,7 @@ impl Agent {
             signed_in: false,
             next_time: None,
             notice_until: None,
+            stalled_until: None,
         }
     }
 
@@ -215,10 +258,10 @@ impl Agent {
 
     /// When the next [`Input::Tick`] has something to do.
     pub fn next_deadline(&self) -> Option<Instant> {
-        match (self.next_time, self.notice_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.next_time, self.notice_until, self.stalled_until]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Decides what to do about `input` at `now`.
@@ -227,12 +270,14 @@ impl Agent {
         match input {
             Input::Connected => {
                 self.idle.reader = ReaderState::Connected;
+                self.end_stalled_notice();
                 out.push(Action::UpdateIdle(self.idle.clone()));
                 out.push(Action::SendTime);
                 self.next_time = now.checked_add(self.config.time_every);
             }
             Input::Disconnected => {
                 self.idle.reader = ReaderState::Disconnected;
+                self.end_stalled_notice();
                 self.next_time = None;
                 out.push(Action::Log(LogEvent::new("reader_disconnected")));
                 out.push(Action::UpdateIdle(self.idle.clone()));
@@ -246,7 +291,25 @@ impl Agent {
             }
             Input::OpenFailed => {
                 self.signed_in = false;
+                self.clear_stalled_notice(&mut out);
                 self.notice(Notice::Unreachable, now, &mut out);
+            }
+            // The support center's page is on screen, only slow: it may yet load.
+            Input::OpenSlow(KioskTab::Elsewhere) => {}
+            // The person still sees the agent's page after scanning: tell them that the
+            // sign-in page did not open instead of leaving them waiting, and stop it from
+            // opening later, when they may have gone. The session still counts as open until
+            // a sign-out (the support center may have set its cookie on the way).
+            Input::OpenSlow(tab) => {
+                out.push(Action::StopLoading);
+                self.idle.sign_in_stalled = true;
+                self.stalled_until = now.checked_add(STALLED_NOTICE_FOR);
+                self.notice_until = None;
+                out.push(Action::UpdateIdle(self.idle.clone()));
+                // The idle page updates itself in place; a notice page does not.
+                if tab == KioskTab::AgentPage {
+                    out.push(Action::ShowIdle);
+                }
             }
             Input::Tick => {
                 if self.next_time.is_some_and(|t| t <= now) {
@@ -256,6 +319,9 @@ impl Agent {
                 if self.notice_until.is_some_and(|t| t <= now) {
                     self.notice_until = None;
                     out.push(Action::ShowIdle);
+                }
+                if self.stalled_until.is_some_and(|t| t <= now) {
+                    self.clear_stalled_notice(&mut out);
                 }
             }
         }
@@ -268,6 +334,7 @@ impl Agent {
                 out.push(Action::Log(
                     LogEvent::new("reader_ready").with("device_id", device_id),
                 ));
+                self.end_stalled_notice();
                 if self.config.kiosk_name.is_none() {
                     self.idle.kiosk_name = Some(device_id.to_string());
                 }
@@ -283,13 +350,16 @@ impl Agent {
             }
             Reply::Select { button } => {
                 self.idle.return_to = Some(button);
+                self.end_stalled_notice();
                 out.push(Action::Log(
                     LogEvent::new("select").with("button", button.name()),
                 ));
                 out.push(Action::UpdateIdle(self.idle.clone()));
             }
             Reply::Grant { url } => match self.config.support.check_grant(url) {
+                // A new scan: what happened to the last one no longer matters.
                 Ok(url) => {
+                    self.clear_stalled_notice(out);
                     out.push(Action::Log(
                         LogEvent::new("grant").with("place", url.place()),
                     ));
@@ -303,6 +373,7 @@ impl Agent {
                         event = event.with("place", place);
                     }
                     out.push(Action::Log(event));
+                    self.clear_stalled_notice(out);
                     self.notice(Notice::Refused, now, out);
                 }
             },
@@ -311,6 +382,7 @@ impl Agent {
                 out.push(Action::Log(
                     LogEvent::new("deny").with("kind", kind.as_str()),
                 ));
+                self.clear_stalled_notice(out);
                 self.notice(Notice::Denied(kind), now, out);
             }
             Reply::Error { kind, message: _ } => {
@@ -339,6 +411,7 @@ impl Agent {
                 };
                 self.signed_in = false;
                 self.notice_until = None;
+                self.clear_stalled_notice(out);
                 out.push(Action::SignOut(url));
             }
             Reply::Led { led, on } => {
@@ -346,6 +419,21 @@ impl Agent {
                     LogEvent::new("led").with("led", led.name()).with("on", on),
                 ));
             }
+        }
+    }
+
+    /// Ends the "sign-in page did not open" notice as part of a change whose own
+    /// [`Action::UpdateIdle`] follows.
+    fn end_stalled_notice(&mut self) {
+        self.idle.sign_in_stalled = false;
+        self.stalled_until = None;
+    }
+
+    /// Ends the "sign-in page did not open" notice, if it is on, with an update of its own.
+    fn clear_stalled_notice(&mut self, out: &mut Vec<Action>) {
+        if self.idle.sign_in_stalled {
+            self.end_stalled_notice();
+            out.push(Action::UpdateIdle(self.idle.clone()));
         }
     }
 

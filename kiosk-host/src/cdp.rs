@@ -571,6 +571,31 @@ impl Tab {
             .ok_or_else(|| CdpError::Unexpected(format!("target info: {info}")))
     }
 
+    /// The URL of the document the tab shows: its last committed navigation, as the browser
+    /// knows it. Answered while a navigation is pending too, when commands for the page
+    /// itself ([`Tab::evaluate`]) wait until it commits, and unlike [`Tab::target_url`], which
+    /// is then the pending URL.
+    pub fn committed_url(&mut self) -> Result<String, CdpError> {
+        let history = self
+            .conn
+            .call("Page.getNavigationHistory", json!({}), PING_TIMEOUT)?;
+        history
+            .get("currentIndex")
+            .and_then(Value::as_u64)
+            .and_then(|i| history.get("entries")?.get(usize::try_from(i).ok()?))
+            .and_then(|entry| entry.get("url")?.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| CdpError::Unexpected(format!("navigation history: {history}")))
+    }
+
+    /// Stops a pending navigation (and the loading of the page), as the browser's stop button
+    /// does; the document shown stays.
+    pub fn stop_loading(&mut self) -> Result<(), CdpError> {
+        self.conn
+            .call("Page.stopLoading", json!({}), PING_TIMEOUT)
+            .map(|_| ())
+    }
+
     /// Whether the tab still answers: a command the browser handles even while the page's
     /// script is blocked (by a dialog, or a busy loop), with a short timeout.
     pub fn ping(&mut self) -> Result<(), CdpError> {

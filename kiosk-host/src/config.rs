@@ -46,6 +46,12 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub message_seconds: u64,
 
+    /// How long to wait for the support center's page after a scan before the idle page says
+    /// that the sign-in page did not open, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub page_timeout: u64,
+
     /// The Chromium program the agent starts in kiosk mode.
     #[arg(
         long,
@@ -97,6 +103,8 @@ pub struct Config {
     pub time_every: Duration,
     /// How long a notice stays.
     pub message_for: Duration,
+    /// How long to wait for a page of the support center to load.
+    pub page_timeout: Duration,
     /// The browser.
     pub browser: BrowserMode,
     /// JSON log lines.
@@ -139,6 +147,7 @@ impl Args {
             kiosk_name,
             time_every: Duration::from_secs(self.time_every),
             message_for: Duration::from_secs(self.message_seconds),
+            page_timeout: Duration::from_secs(self.page_timeout),
             browser,
             json: self.json,
         })
@@ -166,6 +175,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.time_every, Duration::from_secs(600));
         assert_eq!(c.message_for, Duration::from_secs(6));
+        assert_eq!(c.page_timeout, Duration::from_secs(20));
         assert_eq!(c.support.as_str(), "https://acme.happyfox.com");
         let BrowserMode::Launch(o) = c.browser else {
             panic!()
@@ -183,6 +193,7 @@ mod tests {
             [&base[..], &["https://a.example/jwt/"]].concat(),
             [&base[..], &["a.example"]].concat(),
             [&base[..], &["https://a.example", "--time-every", "0"]].concat(),
+            [&base[..], &["https://a.example", "--page-timeout", "0"]].concat(),
             [&base[..], &["https://a.example", "--cdp", "ftp://x"]].concat(),
             [
                 &base[..],

@@ -165,6 +165,18 @@ pub fn idle_page(view: &IdleView, branding: &Branding, version: u64) -> String {
 "#,
         );
     }
+    // Right after a scan whose sign-in page did not open: what happened, and what to do now.
+    if view.sign_in_stalled {
+        body.push_str(
+            r#"<section class="hf-card hf-center" id="sign-in-stalled" role="alert">
+<div class="hf-status hf-warning"><span class="hf-icon" aria-hidden="true"></span><h1>The sign-in page did not open</h1></div>
+<p class="hf-lead">The support center took too long to answer. Get a new code on your phone and scan it again.</p>
+<p class="hf-muted">If it happens again, please ask a member of staff.</p>
+<p class="hf-fine">Code for staff: open_slow</p>
+</section>
+"#,
+        );
+    }
     body.push_str(
         r#"<section class="hf-card hf-center">
 <div class="hf-status hf-info"><span class="hf-icon" aria-hidden="true"></span><h1 class="hf-big">Sign in with your phone</h1></div>
@@ -358,6 +370,7 @@ mod tests {
             kiosk_name: Some("lobby-1".into()),
             return_to: Some(Button::Tickets),
             reader: ReaderState::Connected,
+            sign_in_stalled: false,
         }
     }
 
@@ -416,11 +429,38 @@ mod tests {
     }
 
     #[test]
+    fn the_idle_page_says_when_the_sign_in_page_did_not_open() {
+        assert!(!idle_page(&view(), &branding(), 3).contains("sign-in-stalled"));
+        let stalled = IdleView {
+            sign_in_stalled: true,
+            ..view()
+        };
+        let html = idle_page(&stalled, &branding(), 4);
+        let notice = html.find(r#"id="sign-in-stalled" role="alert""#).unwrap();
+        // Above what to do, and in the words of the other notices.
+        assert!(notice < html.find("Sign in with your phone</h1>").unwrap());
+        let section = &html[notice..];
+        let section = &section[..section.find("</section>").unwrap()];
+        assert!(section.contains("The sign-in page did not open"));
+        assert!(section.contains("Get a new code on your phone and scan it again."));
+        assert!(section.contains("ask a member of staff"));
+        assert!(section.contains("Code for staff: open_slow"));
+        for word in ["jti", "token", "JWT", "timeout", "GRANT"] {
+            assert!(!section.contains(word), "{word}");
+        }
+    }
+
+    #[test]
     fn the_agent_pages_never_navigate_themselves() {
         // Only the agent navigates the kiosk tab: a page's own navigation can win over the
         // agent's and leave a person who just scanned on the idle page.
+        let stalled = IdleView {
+            sign_in_stalled: true,
+            ..view()
+        };
         for html in [
             idle_page(&view(), &branding(), 1),
+            idle_page(&stalled, &branding(), 1),
             notice_page(Notice::Refused, &view(), &branding(), 6),
         ] {
             for navigation in ["location", "http-equiv", "history.", "window.open"] {

@@ -45,6 +45,7 @@ impl PageServer {
                 kiosk_name: None,
                 return_to: None,
                 reader: ReaderState::Disconnected,
+                sign_in_stalled: false,
             },
             version: 1,
             notice: None,
@@ -290,6 +291,7 @@ mod tests {
             kiosk_name: Some("k".into()),
             return_to: None,
             reader: ReaderState::Connected,
+            sign_in_stalled: false,
         });
         assert_eq!(
             get(&server, "/state", None).rsplit("\r\n\r\n").next(),

@@ -12,7 +12,9 @@ use hfjwt_firmware::protocol::HostCommand;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::agent::{Action, Agent, AgentConfig, CLOCK_FLOOR, Input, time_alignment, time_command};
+use crate::agent::{
+    Action, Agent, AgentConfig, CLOCK_FLOOR, Input, KioskTab, time_alignment, time_command,
+};
 use crate::cdp::{Browser, CdpError, Tab};
 use crate::chromium::{Chromium, LaunchOptions};
 use crate::config::{BrowserMode, Config};
@@ -27,8 +29,6 @@ const HEALTH_EVERY: Duration = Duration::from_secs(2);
 /// Longest wait for one of the agent's own pages to load (from loopback, in milliseconds
 /// normally: longer means the tab is stuck).
 const OWN_PAGE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for the support center's page to load.
-const SUPPORT_PAGE_TIMEOUT: Duration = Duration::from_secs(20);
 /// The signals that stop the agent cleanly.
 const STOP_SIGNALS: [i32; 3] = [SIGTERM, SIGINT, SIGHUP];
 /// How long the reader's line gets to close on the way out.
@@ -53,8 +53,7 @@ impl From<LineEvent> for Event {
 /// stops on its own.
 ///
 /// A signal is handled between two steps of the main loop: one that arrives while the agent
-/// starts the browser or waits for a page (at most [`SUPPORT_PAGE_TIMEOUT`]) is handled right
-/// after.
+/// starts the browser or waits for a page (at most `--page-timeout`) is handled right after.
 pub fn run(config: Config) -> Result<(), String> {
     let logger = Logger::new(config.json);
     let (events_tx, events) = mpsc::channel::<Event>();
@@ -91,6 +90,7 @@ pub fn run(config: Config) -> Result<(), String> {
         down_reported: false,
         unanswered: 0,
         on_own_pages: false,
+        page_timeout: config.page_timeout,
     };
     kiosk
         .connect()
@@ -221,6 +221,8 @@ struct KioskBrowser {
     /// `browser_unavailable` was logged for the current outage (one line per outage, not one
     /// per attempt).
     down_reported: bool,
+    /// Longest wait for the support center's page to load (`--page-timeout`).
+    page_timeout: Duration,
 }
 
 impl KioskBrowser {
@@ -368,6 +370,18 @@ impl KioskBrowser {
                 self.browser_step("show_notice", |k| k.show(&url));
             }
             Action::Open(url) => return self.open(&url),
+            // Best effort: a tab that does not answer is the health check's business.
+            Action::StopLoading => {
+                if let Some(tab) = self.tab.as_mut()
+                    && let Err(e) = tab.stop_loading()
+                {
+                    self.logger.log(
+                        &LogEvent::new("browser_error")
+                            .with("step", "stop_loading")
+                            .with("error", &e),
+                    );
+                }
+            }
             Action::SignOut(url) => self.sign_out(&url),
         }
         None
@@ -383,7 +397,7 @@ impl KioskBrowser {
             .tab
             .as_mut()
             .ok_or_else(no_tab)
-            .and_then(|tab| tab.navigate_within(url.as_str(), SUPPORT_PAGE_TIMEOUT));
+            .and_then(|tab| tab.navigate_within(url.as_str(), self.page_timeout));
         match result {
             Ok(()) => {
                 // For the scan-to-page benchmark: the agent's share (line read → navigation
@@ -410,11 +424,16 @@ impl KioskBrowser {
                 );
                 Some(Input::OpenFailed)
             }
-            // Still loading: the page may yet arrive; nothing else to show meanwhile.
+            // Still loading. If the person still sees the agent's page, the agent tells them;
+            // on the support center's page it may yet load.
             Err(CdpError::Timeout(_)) => {
-                self.logger
-                    .log(&LogEvent::new("open_slow").with("place", url.place()));
-                None
+                let tab = self.where_is_the_tab();
+                self.logger.log(
+                    &LogEvent::new("open_slow")
+                        .with("place", url.place())
+                        .with("kiosk_tab", tab.as_str()),
+                );
+                Some(Input::OpenSlow(tab))
             }
             Err(e) => {
                 self.logger.log(
@@ -430,12 +449,27 @@ impl KioskBrowser {
         }
     }
 
+    /// Where the kiosk tab is: the document it shows (its committed URL; the page's own
+    /// scripts are not reached while a navigation is pending, and the target's URL is then the
+    /// pending one).
+    fn where_is_the_tab(&mut self) -> KioskTab {
+        let Some(tab) = self.tab.as_mut() else {
+            return KioskTab::Elsewhere;
+        };
+        match tab.committed_url() {
+            Ok(url) if url == self.pages.idle_url() => KioskTab::IdlePage,
+            Ok(url) if self.pages.owns(&url) => KioskTab::AgentPage,
+            _ => KioskTab::Elsewhere,
+        }
+    }
+
     /// Logout page, then clear the support center's cookies and storage, then the idle page.
     fn sign_out(&mut self, url: &CheckedUrl) {
         let origin = self.support.as_str().to_string();
+        let page_timeout = self.page_timeout;
         self.browser_step("open_logout", |k| {
             let tab = k.tab.as_mut().ok_or_else(no_tab)?;
-            match tab.navigate_within(url.as_str(), SUPPORT_PAGE_TIMEOUT) {
+            match tab.navigate_within(url.as_str(), page_timeout) {
                 // An unreachable logout page must not keep the session: clear anyway.
                 Err(CdpError::Navigation(_)) | Err(CdpError::Timeout(_)) | Ok(()) => Ok(()),
                 Err(e) => Err(e),

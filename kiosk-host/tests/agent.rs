@@ -209,6 +209,73 @@ fn the_idle_page_follows_the_agent_without_navigating_and_a_scan_right_after_lan
 }
 
 #[test]
+fn a_sign_in_page_that_does_not_open_is_explained_on_the_idle_page_until_the_next_press() {
+    let _slot = browser_slot();
+    let support = SilentSupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, ready) = agent(
+        &reader,
+        &support.origin,
+        &["--page-timeout", "2", "--kiosk-name", "Lobby kiosk"],
+    );
+    let mut conn = connect(&reader, &mut agent);
+    conn.send(Reply::Select {
+        button: Button::Tickets,
+    });
+    let mut tab = kiosk_tab(&ready);
+    tab.wait_until(WAIT, |_, text| {
+        text.contains("Reader connected") && text.contains("Press another button")
+    })
+    .unwrap();
+    // A mark in the document: the notice must come in place, never by a navigation.
+    tab.evaluate("window.hfjwtSameDocument = true").unwrap();
+
+    // The reader accepts the code; the support center never answers.
+    conn.send(Reply::Grant {
+        url: &format!("{}/jwt/?token=t&return_to=%2Ftickets", support.origin),
+    });
+    let slow = agent.wait_event("open_slow", WAIT);
+    assert_eq!(
+        slow,
+        format!(
+            "open_slow place={}/jwt/ kiosk_tab=idle_page",
+            support.origin
+        )
+    );
+    assert!(support.connections() >= 1);
+    let (url, text) = tab
+        .wait_until(WAIT, |_, text| {
+            text.contains("The sign-in page did not open")
+        })
+        .unwrap();
+    assert_eq!(url, format!("{}/", ready.pages));
+    assert!(
+        text.contains("Get a new code on your phone and scan it again."),
+        "{text}"
+    );
+    assert!(text.contains("ask a member of staff"), "{text}");
+    // Still the idle page below it, still the same document.
+    assert!(text.contains("Sign in with your phone"), "{text}");
+    assert_eq!(tab.evaluate("window.hfjwtSameDocument").unwrap(), true);
+    tab.screenshot(&shots_dir().join("idle-sign-in-stalled.png"))
+        .unwrap();
+
+    // The next thing the person does (a button) clears it, in place too.
+    conn.send(Reply::Select { button: Button::Kb });
+    agent.wait_event("select", WAIT);
+    tab.wait_until(WAIT, |_, text| {
+        !text.contains("did not open") && text.contains("Press another button")
+    })
+    .unwrap();
+    assert_eq!(
+        tab.evaluate("document.querySelector('[aria-pressed=true]').dataset.button")
+            .unwrap(),
+        "kb"
+    );
+    assert_eq!(tab.evaluate("window.hfjwtSameDocument").unwrap(), true);
+}
+
+#[test]
 fn screenshots_of_the_agent_pages() {
     let _slot = browser_slot();
     let reader = FakeReader::bind().unwrap();

@@ -48,7 +48,8 @@ fn connect_sends_time_and_shows_the_reader_as_connected() {
             Action::UpdateIdle(IdleView {
                 kiosk_name: None,
                 return_to: None,
-                reader: ReaderState::Connected
+                reader: ReaderState::Connected,
+                sign_in_stalled: false,
             }),
             Action::SendTime
         ]
@@ -129,7 +130,8 @@ fn select_highlights_the_return_to_on_the_idle_page() {
         [Action::UpdateIdle(IdleView {
             kiosk_name: None,
             return_to: Some(Button::Tickets),
-            reader: ReaderState::Disconnected
+            reader: ReaderState::Disconnected,
+            sign_in_stalled: false,
         })]
     );
 }
@@ -351,6 +353,145 @@ fn an_unreachable_support_center_shows_a_notice() {
         [Action::Show(Notice::Unreachable)]
     );
     assert!(!a.signed_in());
+}
+
+/// An agent whose last GRANT did not load in time while the kiosk tab stayed on the idle page
+/// (at `now`): the idle page says so.
+fn stalled(now: Instant) -> Agent {
+    let mut a = agent();
+    a.handle(Input::Connected, now);
+    reply(
+        &mut a,
+        Reply::Grant {
+            url: "https://acme.happyfox.com/jwt/?token=t",
+        },
+        now,
+    );
+    let out = acts(a.handle(Input::OpenSlow(KioskTab::IdlePage), now));
+    // The pending login page is stopped, and the idle page says so in place: nobody navigates
+    // the tab.
+    assert_eq!(
+        out,
+        [
+            Action::StopLoading,
+            Action::UpdateIdle(IdleView {
+                kiosk_name: None,
+                return_to: None,
+                reader: ReaderState::Connected,
+                sign_in_stalled: true,
+            })
+        ]
+    );
+    assert!(a.idle_view().sign_in_stalled);
+    a
+}
+
+#[test]
+fn a_sign_in_page_that_does_not_open_is_explained_on_the_idle_page_for_a_minute() {
+    let t0 = Instant::now();
+    let mut a = stalled(t0);
+    // The session still counts as open: the support center may have set its cookie.
+    assert!(a.signed_in());
+    assert_eq!(a.next_deadline(), Some(t0 + STALLED_NOTICE_FOR));
+    assert!(acts(a.handle(Input::Tick, t0 + Duration::from_secs(59))).is_empty());
+    let out = acts(a.handle(Input::Tick, t0 + STALLED_NOTICE_FOR));
+    let [Action::UpdateIdle(view)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert!(!view.sign_in_stalled);
+    // Then nothing more to do than TIME.
+    assert_eq!(a.next_deadline(), Some(t0 + Duration::from_secs(600)));
+}
+
+#[test]
+fn a_stalled_sign_in_from_a_notice_page_goes_back_to_the_idle_page() {
+    let now = Instant::now();
+    let mut a = agent();
+    reply(
+        &mut a,
+        Reply::Grant {
+            url: "https://acme.happyfox.com/jwt/?token=t",
+        },
+        now,
+    );
+    let out = acts(a.handle(Input::OpenSlow(KioskTab::AgentPage), now));
+    assert!(
+        matches!(
+            out.as_slice(),
+            [Action::StopLoading, Action::UpdateIdle(v), Action::ShowIdle] if v.sign_in_stalled
+        ),
+        "{out:?}"
+    );
+    // On the support center's (slow) page there is nothing to say: it may yet load.
+    let mut a = agent();
+    assert!(acts(a.handle(Input::OpenSlow(KioskTab::Elsewhere), now)).is_empty());
+    assert!(!a.idle_view().sign_in_stalled);
+}
+
+#[test]
+fn the_next_scan_or_change_of_state_ends_the_stalled_notice() {
+    let now = Instant::now();
+    let grant = Reply::Grant {
+        url: "https://acme.happyfox.com/jwt/?token=t2",
+    };
+    let foreign = Reply::Grant {
+        url: "https://evil.example/jwt/?token=t2",
+    };
+    let deny = Reply::Deny {
+        kind: DenyKind::Token(ErrorKind::Replayed),
+        message: "",
+    };
+    let select = Reply::Select { button: Button::Kb };
+    let ready = Reply::Ready { device_id: "k" };
+    let logout = Reply::Logout {
+        url: "https://acme.happyfox.com/logout",
+    };
+    for input in [
+        Input::Reply(grant),
+        Input::Reply(foreign),
+        Input::Reply(deny),
+        Input::Reply(select),
+        Input::Reply(ready),
+        Input::Reply(logout),
+        Input::Disconnected,
+        Input::Connected,
+        Input::OpenFailed,
+    ] {
+        let mut a = stalled(now);
+        let out = acts(a.handle(input.clone(), now));
+        assert!(!a.idle_view().sign_in_stalled, "{input:?}");
+        // The idle page learns it (first, before anything else the input does).
+        assert!(
+            matches!(out.first(), Some(Action::UpdateIdle(v)) if !v.sign_in_stalled),
+            "{input:?}: {out:?}"
+        );
+        assert_eq!(
+            out.iter()
+                .filter(|a| matches!(a, Action::UpdateIdle(_)))
+                .count(),
+            1,
+            "{input:?}: {out:?}"
+        );
+        // And its timer is gone.
+        assert!(
+            a.next_deadline()
+                .is_none_or(|d| d != now + STALLED_NOTICE_FOR),
+            "{input:?}"
+        );
+    }
+    // A LED, the reader's clock or a line not understood is no news for the person.
+    for input in [
+        Input::Reply(Reply::Led {
+            led: Led::Green,
+            on: true,
+        }),
+        Input::Reply(Reply::Clock { unix: 1 }),
+        Input::BadLine(LineProblem::Unknown),
+    ] {
+        let mut a = stalled(now);
+        assert!(acts(a.handle(input.clone(), now)).is_empty(), "{input:?}");
+        assert!(a.idle_view().sign_in_stalled, "{input:?}");
+    }
 }
 
 #[test]

@@ -146,6 +146,33 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<String>>) {
     );
 }
 
+/// A support center that accepts connections, reads nothing and never answers: a sign-in
+/// page that does not load. Counts the connections it holds open.
+pub struct SilentSupportCenter {
+    pub origin: String,
+    held: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl SilentSupportCenter {
+    pub fn start() -> SilentSupportCenter {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let keep = held.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                keep.lock().unwrap().push(stream);
+            }
+        });
+        SilentSupportCenter { origin, held }
+    }
+
+    /// How many connections it has accepted (and left unanswered).
+    pub fn connections(&self) -> usize {
+        self.held.lock().unwrap().len()
+    }
+}
+
 pub fn agent(reader: &FakeReader, support_origin: &str, extra: &[&str]) -> (Process, Ready) {
     require_chromium();
     let line = reader.line_spec();
