@@ -765,13 +765,16 @@ b"}"#,
         // replaced by something that must end the run (or deleted, or doubled): the compact
         // reader, which steps over a run without scanning each element, agrees with the
         // general reader every time.
+        // Under Miri (for undefined behaviour, not logic): two lengths, a sample of positions.
         let lens: Vec<usize> = if cfg!(miri) {
-            std::vec![0, 9, 12, 13]
+            std::vec![13]
         } else {
             (0..=30).chain([36]).collect()
         };
+        // Three elements never reach the run (it starts after three of one length); eight
+        // give it five to step over.
         for len in lens {
-            for count in [3, 5] {
+            for count in [3, 8] {
                 let elements: Vec<std::string::String> = (0..count)
                     .map(|i| {
                         let text: std::string::String = (0..len)
@@ -789,7 +792,7 @@ b"}"#,
                 );
                 read_both(&payload);
                 let positions = head.len()..head.len() + array.len();
-                let step = if cfg!(miri) { 7 } else { 1 };
+                let step = if cfg!(miri) { 29 } else { 1 };
                 for at in positions.step_by(step) {
                     for r in [b'"', b'\\', 0x01, b',', b']', b'a', 0xc3] {
                         let mut p = payload.clone();
