@@ -45,6 +45,19 @@ impl Drop for BrowserSlot {
     }
 }
 
+/// Listens on a free loopback port and hands each connection to `on_connection` (on the
+/// listener's own thread); returns the origin (`http://127.0.0.1:PORT`).
+fn listen(on_connection: impl Fn(TcpStream) + Send + 'static) -> String {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            on_connection(stream);
+        }
+    });
+    origin
+}
+
 /// A stand-in support center: `/jwt/` sets a session cookie and redirects to `/tickets`,
 /// `/tickets` says whether the browser is signed in, `/logout` says goodbye (and, like a
 /// careless server, leaves the cookie: the agent must clear it). Records every request path.
@@ -55,15 +68,11 @@ pub struct SupportCenter {
 
 impl SupportCenter {
     pub fn start() -> SupportCenter {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let log = log.clone();
-                std::thread::spawn(move || serve(stream, &log));
-            }
+        let origin = listen(move |stream| {
+            let log = log.clone();
+            std::thread::spawn(move || serve(stream, &log));
         });
         SupportCenter { origin, requests }
     }
@@ -155,15 +164,9 @@ pub struct SilentSupportCenter {
 
 impl SilentSupportCenter {
     pub fn start() -> SilentSupportCenter {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let held = Arc::new(Mutex::new(Vec::new()));
         let keep = held.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                keep.lock().unwrap().push(stream);
-            }
-        });
+        let origin = listen(move |stream| keep.lock().unwrap().push(stream));
         SilentSupportCenter { origin, held }
     }
 
