@@ -391,9 +391,8 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
 /// Index of the first special byte among sixteen, with one branch for both words.
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 fn first_special_of_pair(pair: &[u8; 16]) -> Option<usize> {
-    let (lo, hi) = pair.split_at(8);
-    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
-    let (ml, mh) = (special_mask(word(lo)), special_mask(word(hi)));
+    let (lo, hi) = words(pair);
+    let (ml, mh) = (special_mask(lo), special_mask(hi));
     if ml | mh == 0 {
         return None;
     }
@@ -446,12 +445,19 @@ pub(crate) fn first_special_of_16<const PAIR: bool>(pair: &[u8; 16]) -> Option<u
     if PAIR {
         return first_special_of_pair(pair);
     }
-    let (lo, hi) = pair.split_at(8);
-    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
-    if let Some(at) = first_special(word(lo)) {
+    let (lo, hi) = words(pair);
+    if let Some(at) = first_special(lo) {
         return Some(at);
     }
-    first_special(word(hi)).map(|at| 8 + at)
+    first_special(hi).map(|at| 8 + at)
+}
+
+/// Sixteen bytes as two little-endian words.
+#[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
+pub(crate) fn words(pair: &[u8; 16]) -> (u64, u64) {
+    let (lo, hi) = pair.split_at(8);
+    let word = |w: &[u8]| w.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    (word(lo), word(hi))
 }
 
 /// Index of the first special byte among the eight of `word` (little-endian), if any.
