@@ -374,18 +374,50 @@ const fn is_special(c: u8) -> bool {
 /// 64-bit targets: a long string, such as a portal's note, takes half the loop's branches).
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
-    let (pairs, s, skipped) = if cfg!(target_pointer_width = "64") {
-        let (pairs, rest) = s.as_chunks::<16>();
-        (pairs, rest, pairs.len() * 16)
-    } else {
-        (&[][..], s, 0) // microcontrollers: one loop, less code
-    };
-    for (i, pair) in pairs.iter().enumerate() {
+    if cfg!(not(target_pointer_width = "64")) {
+        return find_special_words(s); // microcontrollers: one loop, less code
+    }
+    let (pairs, rest) = s.as_chunks::<16>();
+    for (i, pair) in pairs.iter().take(SHORT_PAIRS).enumerate() {
         if let Some(at) = first_special_of_pair(pair) {
             return Some(i * 16 + at);
         }
     }
-    find_special_words(s).map(|at| skipped + at)
+    if pairs.len() > SHORT_PAIRS {
+        return find_special_long(s, SHORT_PAIRS * 16);
+    }
+    find_special_words(rest).map(|at| pairs.len() * 16 + at)
+}
+
+/// Sixteen-byte steps [`find_special`] takes in line before it calls [`find_special_long`]:
+/// a claim's value or an array's element ends well within them.
+const SHORT_PAIRS: usize = 3;
+
+/// [`find_special`] from `from` on, for a long string (a portal's note): whole 64-byte
+/// blocks first, judged by vector compares. Out of line, so that the vector constants do
+/// not take registers from the callers' loops (arrays of mixed lengths: 2 % slower inlined).
+#[inline(never)]
+fn find_special_long(s: &[u8], from: usize) -> Option<usize> {
+    let (blocks, _) = s.get(from..)?.as_chunks::<64>();
+    let mut clean = from;
+    for block in blocks {
+        // Lane by lane and without branches, so that the compiler vectorizes it (SSE2 or
+        // NEON compares, one mask test per block) in safe code.
+        let special = block.iter().fold(0u8, |acc, &c| {
+            acc | ((c == b'"') | (c == b'\\') | (c < 0x20)) as u8
+        });
+        if special != 0 {
+            break;
+        }
+        clean += 64;
+    }
+    let (pairs, rest) = s.get(clean..)?.as_chunks::<16>();
+    for (i, pair) in pairs.iter().enumerate() {
+        if let Some(at) = first_special_of_pair(pair) {
+            return Some(clean + i * 16 + at);
+        }
+    }
+    find_special_words(rest).map(|at| clean + pairs.len() * 16 + at)
 }
 
 /// Index of the first special byte among sixteen, with one branch for both words.
@@ -793,6 +825,39 @@ mod tests {
                         (0..=len.min(at)).collect()
                     };
                     for from in froms {
+                        assert_eq!(
+                            find_special_from::<true>(&s, from),
+                            expect,
+                            "len {len} at {at} from {from} special {special:#x}"
+                        );
+                        assert_eq!(find_special_from::<false>(&s, from), expect);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finds_special_bytes_in_long_strings() {
+        // Past the in-line steps: whole 64-byte blocks, then pairs, then words. Every
+        // length from 40 to 200 (Miri: a sample), a special byte at every position, and a
+        // second one after it, which must not be the one reported.
+        for len in (40..=200).step_by(if cfg!(miri) { 47 } else { 1 }) {
+            for at in (0..=len).step_by(if cfg!(miri) { 11 } else { 1 }) {
+                for special in [b'"', b'\\', 0x00, 0x1f] {
+                    let mut s: std::vec::Vec<u8> = (0..len)
+                        .map(|i| [b'a', 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff, 0x20][i % 9])
+                        .collect();
+                    let expect = (at < len).then_some(at);
+                    if let Some(c) = s.get_mut(at) {
+                        *c = special;
+                    }
+                    if let Some(c) = s.get_mut(at + 1 + (at * 7) % 67) {
+                        *c = b'"';
+                    }
+                    assert_eq!(find_special(&s), expect, "len {len} at {at} {special:#x}");
+                    for from in [0, 1, 17, at.saturating_sub(65), at.saturating_sub(1), at] {
+                        let from = from.min(at).min(len);
                         assert_eq!(
                             find_special_from::<true>(&s, from),
                             expect,
