@@ -370,8 +370,9 @@ const fn is_special(c: u8) -> bool {
     c == b'"' || c == b'\\' || c < 0x20
 }
 
-/// Index of the first special byte (see [`is_special`]), eight bytes at a time (sixteen on
-/// 64-bit targets: a long string, such as a portal's note, takes half the loop's branches).
+/// Index of the first special byte (see [`is_special`]), eight bytes at a time on
+/// microcontrollers. On 64-bit targets sixteen at a time, and past the first 48 bytes (a
+/// long string, such as a portal's note) 64 at a time, see [`find_special_long`].
 #[cfg_attr(target_pointer_width = "64", inline(always))] // see `Verifier::authentic_claims`
 pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
     if cfg!(not(target_pointer_width = "64")) {
