@@ -145,8 +145,9 @@ pub(crate) fn read(
     read_between(scratch, len, ascii, email_required, || {})
 }
 
-/// [`read`], calling `between` once halfway (after the payload's structure is read, before
-/// its claims are judged): a verifier finishes its MAC there, so that the SHA-256 rounds
+/// The claims of the `len`-byte payload at the front of `scratch` (unescaped in place),
+/// calling `between` once halfway (after the payload's structure is read, before its claims
+/// are judged): a verifier finishes its MAC there, so that the SHA-256 rounds
 /// and the claims' reading run side by side. `ascii`: whether every payload byte is ASCII
 /// (the base64url decoder found out).
 #[cfg_attr(target_pointer_width = "64", inline(always))] // one caller (see `authentic_claims`)
