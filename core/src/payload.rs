@@ -149,7 +149,8 @@ pub(crate) fn read(
 /// calling `between` once halfway (after the payload's structure is read, before its claims
 /// are judged): a verifier finishes its MAC there, so that the SHA-256 rounds
 /// and the claims' reading run side by side. `ascii`: whether every payload byte is ASCII
-/// (the base64url decoder found out).
+/// (the base64url decoder found out). `email_required`: whether a token without `email` is
+/// refused.
 #[cfg_attr(target_pointer_width = "64", inline(always))] // one caller (see `authentic_claims`)
 pub(crate) fn read_between<'s>(
     scratch: &'s mut [u8],
