@@ -399,7 +399,21 @@ const SHORT_PAIRS: usize = 3;
 /// not take registers from the callers' loops (arrays of mixed lengths: 2 % slower inlined).
 #[inline(never)]
 fn find_special_long(s: &[u8], from: usize) -> Option<usize> {
+    // Where the baseline has no 16-byte vectors (riscv64 without V, say), the fold would
+    // compare byte by byte: slower than the words, so it is left out there.
+    const VECTORS: bool = cfg!(any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_feature = "neon")
+    ));
+    find_special_after::<VECTORS>(s, from)
+}
+
+/// [`find_special_long`]'s body; `BLOCKS`: whether whole 64-byte blocks are judged first
+/// (both ways are tested on every target).
+#[cfg_attr(target_pointer_width = "64", inline(always))] // one caller
+fn find_special_after<const BLOCKS: bool>(s: &[u8], from: usize) -> Option<usize> {
     let (blocks, _) = s.get(from..)?.as_chunks::<64>();
+    let blocks = if BLOCKS { blocks } else { &[] };
     let mut clean = from;
     for block in blocks {
         // Lane by lane and without branches, so that the compiler vectorizes it (SSE2 or
@@ -857,6 +871,12 @@ mod tests {
                         *c = b'"';
                     }
                     assert_eq!(find_special(&s), expect, "len {len} at {at} {special:#x}");
+                    for from in [0, 48.min(at)] {
+                        let blocks = find_special_after::<true>(&s, from);
+                        assert_eq!(blocks, expect, "blocks: len {len} at {at} from {from}");
+                        let words = find_special_after::<false>(&s, from);
+                        assert_eq!(words, expect, "words: len {len} at {at} from {from}");
+                    }
                     for from in [0, 1, 17, at.saturating_sub(65), at.saturating_sub(1), at] {
                         let from = from.min(at).min(len);
                         assert_eq!(
