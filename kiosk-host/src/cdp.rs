@@ -35,6 +35,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
+use crate::stop;
+
 /// How long a command waits for its answer unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a command the browser process answers itself may take.
@@ -62,6 +64,8 @@ pub enum CdpError {
     Navigation(String),
     /// An answer did not have the expected shape.
     Unexpected(String),
+    /// The wait was cut short: the agent is stopping (see [`crate::stop`]).
+    Stopping,
 }
 
 impl fmt::Display for CdpError {
@@ -74,6 +78,7 @@ impl fmt::Display for CdpError {
             CdpError::Protocol { method, message } => write!(f, "{method}: {message}"),
             CdpError::Navigation(e) => write!(f, "navigation failed: {e}"),
             CdpError::Unexpected(e) => write!(f, "unexpected DevTools answer: {e}"),
+            CdpError::Stopping => write!(f, "the agent is stopping"),
         }
     }
 }
@@ -109,6 +114,9 @@ struct Connection {
     events: VecDeque<Event>,
     /// Answer "Leave site?" (`beforeunload`) prompts with leave as soon as they are seen.
     answer_dialogs: bool,
+    /// End waits at a stop request ([`crate::stop`]): set around a navigation's wait, the
+    /// one that can take long (the network); never around what a sign-out clears.
+    stop_on_request: bool,
 }
 
 impl Connection {
@@ -127,6 +135,7 @@ impl Connection {
             next_id: 1,
             events: VecDeque::new(),
             answer_dialogs: false,
+            stop_on_request: false,
         })
     }
 
@@ -204,16 +213,27 @@ impl Connection {
         self.events.push_back(event);
     }
 
-    /// One JSON message, or `None` at `deadline`.
+    /// One JSON message, or `None` at `deadline`; while [`Connection::stop_on_request`],
+    /// [`CdpError::Stopping`] within [`stop::POLL`] of a stop request.
     fn receive(&mut self, deadline: Instant) -> Result<Option<Value>, CdpError> {
         loop {
+            if self.stop_on_request && stop::requested() {
+                return Err(CdpError::Stopping);
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Ok(None);
             }
+            // In slices, to look at the stop request between them (tungstenite resumes a
+            // message cut by a timeout).
+            let slice = if self.stop_on_request {
+                left.min(stop::POLL)
+            } else {
+                left
+            };
             self.ws
                 .get_mut()
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+                .set_read_timeout(Some(slice.max(Duration::from_millis(1))))?;
             match self.ws.read() {
                 Ok(Message::Text(text)) => {
                     let message: Value = serde_json::from_str(text.as_str())
@@ -233,10 +253,14 @@ impl Connection {
                     return Err(CdpError::WebSocket("closed by the browser".into()));
                 }
                 Ok(_) => {}
+                // A socket with a read timeout is not restarted after a signal handler ran
+                // (socket(7)): a stop signal arriving mid-read lands here as EINTR.
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => return Err(ws_error(e)),
             }
@@ -621,8 +645,15 @@ impl Tab {
     ///
     /// The wait is for the load of *this* navigation (matched by its loader id), so a load
     /// event of an earlier navigation — the agent's, or another client's — cannot end it.
+    /// A stop request ([`crate::stop`]) ends the wait within [`crate::stop::POLL`] with
+    /// [`CdpError::Stopping`]; the page may still load.
     pub fn navigate_within(&mut self, url: &str, timeout: Duration) -> Result<(), CdpError> {
-        self.navigating(|tab| tab.navigate_and_wait(url, timeout))
+        self.navigating(|tab| {
+            tab.conn.stop_on_request = true;
+            let result = tab.navigate_and_wait(url, timeout);
+            tab.conn.stop_on_request = false;
+            result
+        })
     }
 
     fn navigate_and_wait(&mut self, url: &str, timeout: Duration) -> Result<(), CdpError> {

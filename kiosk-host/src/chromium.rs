@@ -20,8 +20,10 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
+
+use crate::stop;
 
 /// How to start Chromium.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +145,9 @@ pub enum LaunchError {
     NoEndpoint(String),
     /// The temporary profile directory could not be made.
     Profile(io::Error),
+    /// The agent was asked to stop while Chromium started (see [`crate::stop`]); what had
+    /// started is stopped again.
+    Stopping,
 }
 
 impl fmt::Display for LaunchError {
@@ -160,6 +165,7 @@ impl fmt::Display for LaunchError {
                 )
             }
             LaunchError::Profile(e) => write!(f, "cannot make a profile directory: {e}"),
+            LaunchError::Stopping => write!(f, "stopped while Chromium started"),
         }
     }
 }
@@ -222,7 +228,8 @@ impl Chromium {
         let mut seen = Vec::new();
         let ws_url = loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(left) {
+            // In slices, to look at the stop request between them.
+            match rx.recv_timeout(left.min(stop::POLL)) {
                 Ok(line) => {
                     if let Some(url) = line
                         .split_once("DevTools listening on ")
@@ -232,6 +239,7 @@ impl Chromium {
                     }
                     seen.push(line);
                 }
+                Err(RecvTimeoutError::Timeout) if !left.is_zero() && !stop::requested() => {}
                 Err(_) => {
                     // Whatever it started goes too.
                     Chromium {
@@ -241,6 +249,9 @@ impl Chromium {
                         stopped: false,
                     }
                     .stop();
+                    if stop::requested() {
+                        return Err(LaunchError::Stopping);
+                    }
                     let tail = seen.len().saturating_sub(20);
                     return Err(LaunchError::NoEndpoint(
                         seen.get(tail..).unwrap_or_default().join("\n"),

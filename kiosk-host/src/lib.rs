@@ -19,7 +19,7 @@
 //! - [`pages`], [`server`]: the agent's own pages and the loopback server that serves them.
 //! - [`cdp`], [`chromium`]: a small synchronous DevTools client and a Chromium launcher,
 //!   public for the end-to-end tests too.
-//! - [`shell`], [`config`], [`log`]: the process around it all.
+//! - [`shell`], [`config`], [`log`], [`stop`]: the process around it all.
 //! - [`testkit`]: the agent as a child process and a fake reader, for tests.
 //!
 //! ```
@@ -50,5 +50,6 @@ pub mod origin;
 pub mod pages;
 pub mod server;
 pub mod shell;
+pub mod stop;
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 pub mod testkit;

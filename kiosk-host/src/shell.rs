@@ -23,6 +23,7 @@ use crate::log::{LogEvent, Logger};
 use crate::origin::{CheckedUrl, SupportOrigin};
 use crate::pages::Branding;
 use crate::server::PageServer;
+use crate::stop;
 
 /// How often the browser is checked while nothing else happens.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
@@ -52,8 +53,8 @@ impl From<LineEvent> for Event {
 /// Returns an error if it cannot start (no browser, no page server), saying why; it never
 /// stops on its own.
 ///
-/// A signal is handled between two steps of the main loop: one that arrives while the agent
-/// starts the browser or waits for a page (at most `--page-timeout`) is handled right after.
+/// A signal that arrives while the agent starts the browser or waits for a page ends that
+/// wait (within [`stop::POLL`]); what a sign-out clears is still cleared.
 pub fn run(config: Config) -> Result<(), String> {
     let logger = Logger::new(config.json);
     let (events_tx, events) = mpsc::channel::<Event>();
@@ -92,9 +93,24 @@ pub fn run(config: Config) -> Result<(), String> {
         on_own_pages: false,
         page_timeout: config.page_timeout,
     };
-    kiosk
-        .connect()
-        .map_err(|e| format!("cannot start the kiosk browser: {e}"))?;
+    if let Err(e) = kiosk.connect() {
+        // Stopped while the browser started: as clean a stop as any other.
+        if stop::requested() {
+            // The signal thread requests the stop, then sends the event.
+            let signal = loop {
+                match events.recv_timeout(LINE_CLOSE_TIMEOUT) {
+                    Ok(Event::Stop(signal)) => break signal,
+                    Ok(Event::Line(_)) => {}
+                    Err(_) => break SIGTERM,
+                }
+            };
+            signals.close();
+            kiosk.shut_down();
+            logger.log(&stopped(signal));
+            return Ok(());
+        }
+        return Err(format!("cannot start the kiosk browser: {e}"));
+    }
     logger.log(
         &LogEvent::new("agent_ready")
             .with("pages", pages.base_url())
@@ -126,10 +142,7 @@ pub fn run(config: Config) -> Result<(), String> {
                 drop(commands);
                 kiosk.shut_down();
                 wait_until_closed(&events, LINE_CLOSE_TIMEOUT);
-                logger.log(&LogEvent::new("agent_stopped").with(
-                    "signal",
-                    signal_hook::low_level::signal_name(signal).unwrap_or("unknown"),
-                ));
+                logger.log(&stopped(signal));
                 return Ok(());
             }
             Err(RecvTimeoutError::Timeout) => None,
@@ -165,8 +178,17 @@ pub fn run(config: Config) -> Result<(), String> {
     }
 }
 
-/// Starts the thread that turns [`STOP_SIGNALS`] into [`Event::Stop`]s on `events`; closing
-/// the returned handle ends it.
+/// The agent's last log line.
+fn stopped(signal: i32) -> LogEvent {
+    LogEvent::new("agent_stopped").with(
+        "signal",
+        signal_hook::low_level::signal_name(signal).unwrap_or("unknown"),
+    )
+}
+
+/// Starts the thread that turns [`STOP_SIGNALS`] into a stop request ([`stop::request`]:
+/// waits in progress end) and [`Event::Stop`]s on `events`; closing the returned handle ends
+/// it.
 fn watch_signals(events: Sender<Event>) -> Result<signal_hook::iterator::Handle, String> {
     let mut signals =
         Signals::new(STOP_SIGNALS).map_err(|e| format!("cannot handle signals: {e}"))?;
@@ -175,6 +197,7 @@ fn watch_signals(events: Sender<Event>) -> Result<signal_hook::iterator::Handle,
         .name("signals".into())
         .spawn(move || {
             for signal in signals.forever() {
+                stop::request();
                 if events.send(Event::Stop(signal)).is_err() {
                     break;
                 }
@@ -268,6 +291,9 @@ impl KioskBrowser {
     /// answering (seen when a page's own navigation and a "Leave site?" prompt race the
     /// agent's sign-out: the old tab can stay stuck half-way).
     fn replace_tab(&mut self, why: &CdpError) {
+        if stop::requested() {
+            return;
+        }
         let old = self.tab.take().map(|t| t.target_id().to_string());
         let idle = self.pages.idle_url();
         let fresh = match self.browser.as_mut() {
@@ -435,6 +461,8 @@ impl KioskBrowser {
                 );
                 Some(Input::OpenSlow(tab))
             }
+            // The agent is stopping: the main loop's next event says so.
+            Err(CdpError::Stopping) => None,
             Err(e) => {
                 self.logger.log(
                     &LogEvent::new("open_failed")
@@ -506,8 +534,10 @@ impl KioskBrowser {
         if self.tab.is_none() {
             self.reconnect();
         }
-        let Err(e) = f(self) else {
-            return true;
+        let e = match f(self) {
+            Ok(()) => return true,
+            Err(CdpError::Stopping) => return false,
+            Err(e) => e,
         };
         self.logger.log(
             &LogEvent::new("browser_error")
@@ -525,6 +555,9 @@ impl KioskBrowser {
     }
 
     fn lost(&mut self, e: &CdpError) {
+        if stop::requested() {
+            return; // no new browser on the way out
+        }
         self.logger
             .log(&LogEvent::new("browser_lost").with("error", e));
         self.tab = None;
@@ -532,6 +565,9 @@ impl KioskBrowser {
     }
 
     fn reconnect(&mut self) {
+        if stop::requested() {
+            return; // no new browser on the way out
+        }
         match self.connect() {
             Ok(()) => {
                 self.down_reported = false;
@@ -564,6 +600,9 @@ impl KioskBrowser {
 
     /// Called every few seconds: is the browser (and the kiosk tab) still there?
     fn check_health(&mut self) {
+        if stop::requested() {
+            return; // the main loop stops next
+        }
         let chromium_gone = self.chromium.as_mut().is_some_and(|c| !c.is_running());
         if chromium_gone {
             self.lost(&CdpError::Io(std::io::Error::other("Chromium exited")));

@@ -2,7 +2,9 @@
 //! terminal with SIGHUP). The Chromium it started must go with it — every process of it, not
 //! just the browser process — and so must its profile directory; the reader's line is closed
 //! and the agent says why it stopped. An agent killed outright (SIGKILL) cannot clean up, but
-//! its Chromium still dies with it, and the next agent removes the profile left behind.
+//! its Chromium still dies with it, and the next agent removes the profile left behind. A
+//! stop that arrives while the agent waits (for a sign-in page, for Chromium to start) ends
+//! the wait: it does not take the page's timeout.
 
 mod common;
 
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use hfjwt_firmware::protocol::Reply;
 use hfjwt_kiosk_host::chromium::profiles_of;
 use hfjwt_kiosk_host::testkit::{FakeReader, Process};
 
@@ -130,4 +133,120 @@ fn a_killed_agent_takes_its_chromium_with_it() {
     let (next, _ready) = agent(&reader, "https://acme.happyfox.com", &[]);
     chromium.assert_gone();
     drop(next);
+}
+
+/// Lines of a log that say something went wrong: an interrupted wait must say none of them.
+fn failures(log: &[String]) -> Vec<&String> {
+    let bad = [
+        "open_failed",
+        "open_slow",
+        "browser_error",
+        "browser_lost",
+        "browser_unavailable",
+        "kiosk_tab_replaced",
+    ];
+    log.iter()
+        .filter(|l| bad.contains(&l.split(' ').next().unwrap_or_default()))
+        .collect()
+}
+
+/// Waits (up to [`WAIT`]) until `ready` holds, polling.
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The longest a stop may take here: stopping Chromium and closing the line, far below the
+/// waits it cuts short (a 120 s page timeout, Chromium's 30 s start-up).
+const STOP_WITHIN: Duration = Duration::from_secs(12);
+
+#[test]
+fn a_stop_while_a_sign_in_page_loads_ends_the_wait() {
+    let _slot = browser_slot();
+    let support = SilentSupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let (mut agent, _ready) = agent(&reader, &support.origin, &["--page-timeout", "120"]);
+    let mut conn = connect(&reader, &mut agent);
+    let chromium = chromium_of(&agent);
+
+    // The reader accepts a code; the support center takes the connection and never answers.
+    conn.send(Reply::Grant {
+        url: &format!("{}/jwt/?token=t&return_to=%2Fhome", support.origin),
+    });
+    wait_until("the browser to reach the support center", || {
+        support.connections() >= 1
+    });
+    let asked = Instant::now();
+    agent.signal("TERM");
+    let stopped = agent.wait_event("agent_stopped", WAIT);
+    assert_eq!(stopped, "agent_stopped signal=SIGTERM");
+    let status = agent.wait_exit(WAIT);
+    let took = asked.elapsed();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(took < STOP_WITHIN, "the stop took {took:?}");
+    eprintln!("signal to exit: {took:?}");
+    // The cut-short wait is no failure, and nothing came after the reason.
+    let log = agent.drain();
+    assert_eq!(failures(log), Vec::<&String>::new());
+    assert_eq!(log.last(), Some(&stopped));
+    conn.wait_closed(WAIT);
+    let left = pgrep(&chromium.profile);
+    assert!(left.is_empty(), "still running: {left:?}");
+    chromium.assert_gone();
+}
+
+#[test]
+fn a_stop_while_chromium_starts_ends_the_wait() {
+    // A "browser" that starts and never says where its DevTools listen: the agent would wait
+    // its whole start-up timeout (30 s) for it.
+    let dir = std::env::temp_dir().join(format!("hfjwt-silent-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = dir.join("silent-browser");
+    // Not `exec sleep`: the shell keeps the browser's arguments (the profile) on its command
+    // line, where the test finds it; the stop must take its child too.
+    std::fs::write(&program, "#!/bin/sh\nsleep 300\n").unwrap();
+    std::fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let reader = FakeReader::bind().unwrap();
+    let line = reader.line_spec();
+    let mut command = Command::new(AGENT);
+    command.args([
+        "--line",
+        &line,
+        "--support-origin",
+        "https://acme.happyfox.com",
+        "--headless",
+        "--chromium",
+    ]);
+    command.arg(&program);
+    let mut agent = Process::spawn(command).unwrap();
+    let running = || {
+        profiles_of(agent.id())
+            .first()
+            .map(|profile| pgrep(profile))
+            .unwrap_or_default()
+    };
+    wait_until("the silent browser to start", || !running().is_empty());
+    let profile = profiles_of(agent.id()).remove(0);
+
+    let asked = Instant::now();
+    agent.signal("INT");
+    let stopped = agent.wait_event("agent_stopped", WAIT);
+    assert_eq!(stopped, "agent_stopped signal=SIGINT");
+    let status = agent.wait_exit(WAIT);
+    let took = asked.elapsed();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(took < STOP_WITHIN, "the stop took {took:?}");
+    eprintln!("signal to exit: {took:?}");
+    assert_eq!(failures(agent.drain()), Vec::<&String>::new());
+    let left = pgrep(&profile);
+    assert!(left.is_empty(), "still running: {left:?}");
+    assert!(!profile.exists(), "{} is left", profile.display());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
