@@ -41,7 +41,11 @@ struct Leftovers {
 }
 
 impl Leftovers {
+    /// Nothing of it runs (checked once, without waiting: the agent exits only after its
+    /// Chromium is gone), nothing of it is on disk.
     fn assert_gone(&self) {
+        let left = pgrep(&self.profile);
+        assert!(left.is_empty(), "still running: {left:?}");
         assert!(!self.profile.exists(), "{} is left", self.profile.display());
         assert!(
             !self.socket_dir.exists(),
@@ -87,9 +91,6 @@ fn stops_cleanly_on(signal: &str) {
     // Nothing after the reason.
     assert_eq!(agent.drain().last(), Some(&stopped));
     conn.wait_closed(WAIT);
-    // Checked once, without waiting: the agent exits only after its Chromium is gone.
-    let left = pgrep(&chromium.profile);
-    assert!(left.is_empty(), "still running after SIG{signal}: {left:?}");
     chromium.assert_gone();
 }
 
@@ -163,6 +164,24 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 /// waits it cuts short (a 120 s page timeout, Chromium's 30 s start-up).
 const STOP_WITHIN: Duration = Duration::from_secs(12);
 
+/// Sends `signal` to an agent in the middle of a long wait and checks that it stops at once
+/// (within [`STOP_WITHIN`]), cleanly (status 0, its reason logged last) and without calling
+/// the cut-short wait a failure.
+fn stops_at_once(agent: &mut Process, signal: &str) {
+    let asked = Instant::now();
+    agent.signal(signal);
+    let stopped = agent.wait_event("agent_stopped", WAIT);
+    assert_eq!(stopped, format!("agent_stopped signal=SIG{signal}"));
+    let status = agent.wait_exit(WAIT);
+    let took = asked.elapsed();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(took < STOP_WITHIN, "the stop took {took:?}");
+    eprintln!("signal to exit: {took:?}");
+    let log = agent.drain();
+    assert_eq!(failures(log), Vec::<&String>::new());
+    assert_eq!(log.last(), Some(&stopped));
+}
+
 #[test]
 fn a_stop_while_a_sign_in_page_loads_ends_the_wait() {
     let _slot = browser_slot();
@@ -179,22 +198,8 @@ fn a_stop_while_a_sign_in_page_loads_ends_the_wait() {
     wait_until("the browser to reach the support center", || {
         support.connections() >= 1
     });
-    let asked = Instant::now();
-    agent.signal("TERM");
-    let stopped = agent.wait_event("agent_stopped", WAIT);
-    assert_eq!(stopped, "agent_stopped signal=SIGTERM");
-    let status = agent.wait_exit(WAIT);
-    let took = asked.elapsed();
-    assert_eq!(status.code(), Some(0), "{status:?}");
-    assert!(took < STOP_WITHIN, "the stop took {took:?}");
-    eprintln!("signal to exit: {took:?}");
-    // The cut-short wait is no failure, and nothing came after the reason.
-    let log = agent.drain();
-    assert_eq!(failures(log), Vec::<&String>::new());
-    assert_eq!(log.last(), Some(&stopped));
+    stops_at_once(&mut agent, "TERM");
     conn.wait_closed(WAIT);
-    let left = pgrep(&chromium.profile);
-    assert!(left.is_empty(), "still running: {left:?}");
     chromium.assert_gone();
 }
 
@@ -235,16 +240,7 @@ fn a_stop_while_chromium_starts_ends_the_wait() {
     wait_until("the silent browser to start", || !running().is_empty());
     let profile = profiles_of(agent.id()).remove(0);
 
-    let asked = Instant::now();
-    agent.signal("INT");
-    let stopped = agent.wait_event("agent_stopped", WAIT);
-    assert_eq!(stopped, "agent_stopped signal=SIGINT");
-    let status = agent.wait_exit(WAIT);
-    let took = asked.elapsed();
-    assert_eq!(status.code(), Some(0), "{status:?}");
-    assert!(took < STOP_WITHIN, "the stop took {took:?}");
-    eprintln!("signal to exit: {took:?}");
-    assert_eq!(failures(agent.drain()), Vec::<&String>::new());
+    stops_at_once(&mut agent, "INT");
     let left = pgrep(&profile);
     assert!(left.is_empty(), "still running: {left:?}");
     assert!(!profile.exists(), "{} is left", profile.display());
