@@ -589,8 +589,33 @@ impl KioskBrowser {
 
     /// On the way out: closes the DevTools connections and stops the Chromium the agent
     /// started (every process of it; its profile removed). An attached browser is left
-    /// running: it is not the agent's.
+    /// running, it is not the agent's, but without a session of the support center: the
+    /// kiosk tab leaves the page it shows (the agent's pages stop with it, the support
+    /// center's may show the last person signed in) for `about:blank`, and the support
+    /// center's cookies and storage are cleared, as a sign-out does (`session_cleared`).
     fn shut_down(&mut self) {
+        if matches!(self.mode, BrowserMode::Attach(_))
+            && let Some(tab) = self.tab.as_mut()
+        {
+            let origin = self.support.as_str();
+            // Neither step is a navigation's wait: a stop request does not cut them short.
+            let cleared = tab
+                .start_navigation("about:blank")
+                .and_then(|()| tab.clear_origin(origin))
+                .and_then(|()| tab.cookies(origin));
+            match cleared {
+                Ok(left) => self.logger.log(
+                    &LogEvent::new("session_cleared")
+                        .with("origin", origin)
+                        .with("cookies_left", left.len()),
+                ),
+                Err(e) => self.logger.log(
+                    &LogEvent::new("browser_error")
+                        .with("step", "clear_on_stop")
+                        .with("error", &e),
+                ),
+            }
+        }
         self.tab = None;
         self.browser = None;
         if let Some(chromium) = self.chromium.take() {

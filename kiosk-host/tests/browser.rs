@@ -202,3 +202,54 @@ fn an_unreachable_support_center_is_explained() {
     tab.screenshot(&shots_dir().join("unreachable.png"))
         .unwrap();
 }
+
+#[test]
+fn an_attached_browser_runs_on_without_the_session_when_the_agent_stops() {
+    let _slot = browser_slot();
+    require_chromium();
+    let chromium = Chromium::launch(&LaunchOptions::headless()).unwrap();
+    let support = SupportCenter::start();
+    let reader = FakeReader::bind().unwrap();
+    let line = reader.line_spec();
+    let (mut agent, ready) = start_agent(
+        AGENT,
+        &[
+            "--line",
+            &line,
+            "--support-origin",
+            &support.origin,
+            "--cdp",
+            chromium.ws_url(),
+        ],
+    );
+    let mut conn = connect(&reader, &mut agent);
+    let mut tab = kiosk_tab(&ready);
+    conn.send(Reply::Grant {
+        url: &format!("{}/jwt/?token=t&return_to=%2Ftickets", support.origin),
+    });
+    tab.wait_until(WAIT, |url, text| {
+        url.ends_with("/tickets") && text.contains("Signed in as Jo Smith")
+    })
+    .unwrap();
+    assert_eq!(tab.cookies(&support.origin).unwrap().len(), 1);
+
+    // Stopped while the person is still signed in: the browser is not the agent's and runs
+    // on, but the session must not stay on its screen, nor in its cookies and storage.
+    agent.signal("TERM");
+    let cleared = agent.wait_event("session_cleared", WAIT);
+    assert_eq!(
+        cleared,
+        format!("session_cleared origin={} cookies_left=0", support.origin)
+    );
+    agent.wait_event("agent_stopped", WAIT);
+    assert_eq!(agent.wait_exit(WAIT).code(), Some(0));
+    tab.wait_until(WAIT, |url, _| url == "about:blank").unwrap();
+    assert!(tab.cookies(&support.origin).unwrap().is_empty());
+    tab.navigate(&format!("{}/tickets", support.origin))
+        .unwrap();
+    assert!(tab.body_text().unwrap().contains("Please sign in"));
+    assert_eq!(
+        tab.evaluate("localStorage.getItem('draft')").unwrap(),
+        serde_json::Value::Null
+    );
+}
