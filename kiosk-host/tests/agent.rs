@@ -156,16 +156,7 @@ fn signs_in_on_the_support_center_and_logout_clears_its_session() {
         .wait_until(WAIT, |_, text| text.contains("Sign in with your phone"))
         .unwrap();
     assert!(url.starts_with(&ready.pages), "{url}");
-    assert!(tab.cookies(&support.origin).unwrap().is_empty());
-
-    // The next person opens /tickets: not signed in, nothing left in storage.
-    tab.navigate(&format!("{}/tickets", support.origin))
-        .unwrap();
-    assert!(tab.body_text().unwrap().contains("Please sign in"));
-    assert_eq!(
-        tab.evaluate("localStorage.getItem('draft')").unwrap(),
-        serde_json::Value::Null
-    );
+    assert_signed_out(&mut tab, &support);
 }
 
 #[test]

@@ -26,19 +26,8 @@ fn attaches_to_a_running_chromium_over_http_and_outlives_it() {
         .to_string();
     let support = SupportCenter::start();
     let reader = FakeReader::bind().unwrap();
-    let line = reader.line_spec();
     let cdp = format!("http://{authority}");
-    let (mut agent, ready) = start_agent(
-        AGENT,
-        &[
-            "--line",
-            &line,
-            "--support-origin",
-            &support.origin,
-            "--cdp",
-            &cdp,
-        ],
-    );
+    let (mut agent, ready) = attached_agent(&reader, &support.origin, &cdp);
     assert_eq!(
         ready.cdp,
         chromium.ws_url(),
@@ -210,18 +199,7 @@ fn an_attached_browser_runs_on_without_the_session_when_the_agent_stops() {
     let chromium = Chromium::launch(&LaunchOptions::headless()).unwrap();
     let support = SupportCenter::start();
     let reader = FakeReader::bind().unwrap();
-    let line = reader.line_spec();
-    let (mut agent, ready) = start_agent(
-        AGENT,
-        &[
-            "--line",
-            &line,
-            "--support-origin",
-            &support.origin,
-            "--cdp",
-            chromium.ws_url(),
-        ],
-    );
+    let (mut agent, ready) = attached_agent(&reader, &support.origin, chromium.ws_url());
     let mut conn = connect(&reader, &mut agent);
     let mut tab = kiosk_tab(&ready);
     conn.send(Reply::Grant {
@@ -244,12 +222,5 @@ fn an_attached_browser_runs_on_without_the_session_when_the_agent_stops() {
     agent.wait_event("agent_stopped", WAIT);
     assert_eq!(agent.wait_exit(WAIT).code(), Some(0));
     tab.wait_until(WAIT, |url, _| url == "about:blank").unwrap();
-    assert!(tab.cookies(&support.origin).unwrap().is_empty());
-    tab.navigate(&format!("{}/tickets", support.origin))
-        .unwrap();
-    assert!(tab.body_text().unwrap().contains("Please sign in"));
-    assert_eq!(
-        tab.evaluate("localStorage.getItem('draft')").unwrap(),
-        serde_json::Value::Null
-    );
+    assert_signed_out(&mut tab, &support);
 }

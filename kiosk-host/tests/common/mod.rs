@@ -176,6 +176,35 @@ impl SilentSupportCenter {
     }
 }
 
+/// An agent attached (`--cdp`) to a browser someone else runs, at `cdp`.
+pub fn attached_agent(reader: &FakeReader, support_origin: &str, cdp: &str) -> (Process, Ready) {
+    let line = reader.line_spec();
+    start_agent(
+        AGENT,
+        &[
+            "--line",
+            &line,
+            "--support-origin",
+            support_origin,
+            "--cdp",
+            cdp,
+        ],
+    )
+}
+
+/// Checks that `tab`'s browser keeps nothing of a session at `support`: no cookie, and the
+/// next person who opens `/tickets` is not signed in and finds nothing in storage.
+pub fn assert_signed_out(tab: &mut Tab, support: &SupportCenter) {
+    assert!(tab.cookies(&support.origin).unwrap().is_empty());
+    tab.navigate(&format!("{}/tickets", support.origin))
+        .unwrap();
+    assert!(tab.body_text().unwrap().contains("Please sign in"));
+    assert_eq!(
+        tab.evaluate("localStorage.getItem('draft')").unwrap(),
+        serde_json::Value::Null
+    );
+}
+
 pub fn agent(reader: &FakeReader, support_origin: &str, extra: &[&str]) -> (Process, Ready) {
     require_chromium();
     let line = reader.line_spec();
